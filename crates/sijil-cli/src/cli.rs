@@ -1,0 +1,140 @@
+//! The command line's grammar.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use sijil_receipt::metadata::Channel;
+
+/// Sijil: the digital bureau d'ordre — a tamper-evident register of incoming letters.
+#[derive(Parser, Debug)]
+#[command(name = "sijil", version, about)]
+pub struct Cli {
+    /// The data directory: configuration, keys, documents and the SQLite database.
+    #[arg(long, global = true, env = "SIJIL_DATA_DIR", default_value = "./sijil-data")]
+    pub data_dir: PathBuf,
+
+    /// A PostgreSQL URL (postgres://...) to use instead of the embedded SQLite database.
+    #[arg(long, global = true, env = "SIJIL_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the registry (configuration, signing key, database); does nothing if it exists.
+    Init {
+        /// The log's origin name, e.g. bo.mediateur.example (only for a new registry).
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Register a letter and print its bundle (receipt, inclusion proof, checkpoint).
+    Register(RegisterArgs),
+    /// Show the full record of a letter (for the registry's own staff).
+    Show {
+        /// The registration number, e.g. BO-2026-000001.
+        number: String,
+    },
+    /// Check a bundle offline: signature, inclusion proof, checkpoint, documents.
+    Verify(VerifyArgs),
+    /// Re-verify the whole register against its log.
+    Audit {
+        /// Do not re-hash the stored document files.
+        #[arg(long)]
+        skip_documents: bool,
+    },
+    /// Print the register of a period as CSV.
+    Export {
+        /// First day (YYYY-MM-DD), in the registry's time zone.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day (YYYY-MM-DD), included.
+        #[arg(long)]
+        to: NaiveDate,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Manage the signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// `sijil register`.
+#[derive(Args, Debug)]
+pub struct RegisterArgs {
+    /// The sender's name.
+    #[arg(long)]
+    pub sender: String,
+    /// The letter's subject.
+    #[arg(long)]
+    pub subject: String,
+    /// The sender's postal address.
+    #[arg(long)]
+    pub sender_address: Option<String>,
+    /// The sender's e-mail address.
+    #[arg(long)]
+    pub sender_email: Option<String>,
+    /// The sender's national ID number.
+    #[arg(long)]
+    pub national_id: Option<String>,
+    /// The service the letter is for.
+    #[arg(long)]
+    pub addressee: Option<String>,
+    /// How the letter arrived.
+    #[arg(long, default_value = "paper")]
+    pub channel: Channel,
+    /// The sender's own reference.
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// The date written on the letter (YYYY-MM-DD).
+    #[arg(long)]
+    pub letter_date: Option<String>,
+    /// Free notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Write the bundle to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write the proof in the c2sp.org/tlog-proof@v1 form to this file.
+    #[arg(long)]
+    pub tlog_proof: Option<PathBuf>,
+    /// The documents (scans, attachments), in order.
+    pub files: Vec<PathBuf>,
+}
+
+/// `sijil verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The bundle (JSON), or a receipt (compact JWS) given with --tlog-proof.
+    pub bundle: PathBuf,
+    /// Documents to check against the receipt.
+    pub files: Vec<PathBuf>,
+    /// The proof in the c2sp.org/tlog-proof@v1 form, when BUNDLE is a bare receipt.
+    #[arg(long)]
+    pub tlog_proof: Option<PathBuf>,
+    /// The registry's public keys (JWKS); by default those of --data-dir.
+    #[arg(long)]
+    pub jwks: Option<PathBuf>,
+}
+
+/// `sijil keys ...`.
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Make a new signing key; the old public key stays published.
+    Rotate,
+    /// Print the public keys.
+    Export {
+        /// As a JWKS (every key, with its validity period).
+        #[arg(long, conflicts_with = "note", required_unless_present = "note")]
+        jwks: bool,
+        /// As the signed-note verifier key string of the current key.
+        #[arg(long)]
+        note: bool,
+    },
+}

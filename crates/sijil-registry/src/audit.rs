@@ -1,0 +1,435 @@
+//! The audit: re-verify the whole register against its log.
+//!
+//! It recomputes the tree from the stored leaves and compares every stored
+//! node; opens every stored checkpoint and compares its root; re-checks every
+//! receipt's signature and every letter's record (number, time, metadata HMAC,
+//! documents) against its leaf; and, optionally, re-hashes every stored document.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono_tz::Tz;
+use serde::Serialize;
+use sijil_receipt::checkpoint::Checkpoint;
+use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
+use sijil_receipt::jwks::Jwks;
+use sijil_receipt::jws::parse_compact;
+use sijil_receipt::merkle::{empty_root, fold_perfect, leaf_hash, node_hash, subtree_ranges_perfect, Hash};
+use sijil_receipt::metadata::{metadata_mac, LetterMetadata};
+
+use crate::clock::format_timestamp;
+use crate::db::store::{DocumentRow, LeafRow, LetterRow, Store};
+use crate::documents::DocumentStore;
+use crate::error::Result;
+use crate::numbering::{year_of, NumberFormat};
+
+/// Rows read per query.
+const CHUNK: i64 = 10_000;
+/// Problems kept in a report; the audit goes on counting after that.
+const MAX_PROBLEMS: usize = 1_000;
+
+/// What the audit checks beyond the log itself.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditOptions {
+    /// Re-hash every stored document file.
+    pub check_documents: bool,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            check_documents: true,
+        }
+    }
+}
+
+/// One disagreement found by the audit.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AuditProblem {
+    /// The first log index concerned, when there is one.
+    pub index: Option<u64>,
+    /// What disagrees, in one line.
+    pub what: String,
+}
+
+/// What the audit checked and what it found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AuditReport {
+    /// The log head's tree size.
+    pub tree_size: u64,
+    /// Leaves re-hashed.
+    pub leaves: u64,
+    /// Stored tree nodes compared.
+    pub nodes: u64,
+    /// Stored checkpoints opened and compared.
+    pub checkpoints: u64,
+    /// Letters compared with their leaf.
+    pub letters: u64,
+    /// Distinct document files re-hashed.
+    pub documents: u64,
+    /// Disagreements, by index (the first is the one to look at).
+    pub problems: Vec<AuditProblem>,
+}
+
+impl AuditReport {
+    /// True when nothing disagrees.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The disagreement at the lowest index.
+    pub fn first_problem(&self) -> Option<&AuditProblem> {
+        self.problems.first()
+    }
+
+    fn problem(&mut self, index: Option<u64>, what: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(AuditProblem { index, what });
+        }
+    }
+}
+
+/// What the audit compares against.
+pub(crate) struct AuditContext<'a> {
+    pub origin: &'a str,
+    pub prefix: &'a str,
+    pub format: &'a NumberFormat,
+    pub tz: Tz,
+    pub jwks: &'a Jwks,
+    pub documents: &'a DocumentStore,
+    pub options: AuditOptions,
+}
+
+/// Runs the audit inside one read snapshot.
+pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<AuditReport> {
+    let head = store.head()?;
+    let mut report = AuditReport {
+        tree_size: head.tree_size as u64,
+        ..AuditReport::default()
+    };
+    let leaf_hashes = check_leaves(store, ctx, &mut report)?;
+    if report.leaves != report.tree_size {
+        report.problem(
+            Some(report.leaves.min(report.tree_size)),
+            format!(
+                "the log head counts {} leaves but {} are stored in sequence",
+                report.tree_size, report.leaves
+            ),
+        );
+    }
+    let stored_leaves = store.leaf_count()? as u64;
+    if stored_leaves != report.leaves {
+        report.problem(
+            Some(report.leaves),
+            format!("{} leaves are stored beyond the log's sequence", stored_leaves - report.leaves.min(stored_leaves)),
+        );
+    }
+    let stored_letters = store.letter_count()? as u64;
+    if stored_letters != report.letters {
+        report.problem(
+            None,
+            format!(
+                "{stored_letters} letters are stored but {} belong to the log's leaves",
+                report.letters
+            ),
+        );
+    }
+    let levels = check_nodes(store, leaf_hashes, &mut report)?;
+    check_checkpoints(store, ctx, &levels, &mut report)?;
+    report.problems.sort_by_key(|p| p.index.unwrap_or(u64::MAX));
+    Ok(report)
+}
+
+/// Per-year numbering state while walking the log.
+#[derive(Default)]
+struct Numbering {
+    counts: BTreeMap<i32, i64>,
+    last_ms: i64,
+}
+
+/// Checks every leaf and its letter; returns the leaf hashes in order.
+fn check_leaves<S: Store>(store: &mut S, ctx: &AuditContext<'_>, report: &mut AuditReport) -> Result<Vec<Hash>> {
+    let mut hashes = Vec::with_capacity(report.tree_size as usize);
+    let mut numbering = Numbering::default();
+    let mut rehashed = HashSet::new();
+    let mut next: i64 = 0;
+    loop {
+        let leaves = store.leaves_from(next, CHUNK)?;
+        let (Some(first), Some(last)) = (leaves.first(), leaves.last()) else {
+            break;
+        };
+        let (first, last) = (first.leaf_index, last.leaf_index);
+        let letters: HashMap<i64, LetterRow> = store
+            .letters_from(first, CHUNK)?
+            .into_iter()
+            .filter(|l| l.leaf_index <= last)
+            .map(|l| (l.leaf_index, l))
+            .collect();
+        let mut documents: HashMap<i64, Vec<DocumentRow>> = HashMap::new();
+        for d in store.documents_of(first, last)? {
+            documents.entry(d.leaf_index).or_default().push(d);
+        }
+        for leaf in leaves {
+            if leaf.leaf_index != next {
+                report.problem(Some(next as u64), format!("leaf {next} is missing from the log"));
+                return Ok(hashes);
+            }
+            let index = next as u64;
+            let payload = check_receipt(&leaf, ctx, report);
+            hashes.push(leaf_hash(&payload));
+            report.leaves += 1;
+            let letter = letters.get(&leaf.leaf_index);
+            let docs = documents.remove(&leaf.leaf_index).unwrap_or_default();
+            check_letter(index, &payload, letter, &docs, ctx, &mut numbering, report);
+            if ctx.options.check_documents {
+                for d in &docs {
+                    if rehashed.insert(d.sha256.clone()) {
+                        check_document_file(index, d, ctx.documents, report);
+                    }
+                }
+            }
+            next += 1;
+        }
+    }
+    report.documents = rehashed.len() as u64;
+    Ok(hashes)
+}
+
+/// Checks a leaf's receipt signature; returns its payload (the leaf bytes).
+fn check_receipt(leaf: &LeafRow, ctx: &AuditContext<'_>, report: &mut AuditReport) -> Vec<u8> {
+    let index = leaf.leaf_index as u64;
+    let jws = match parse_compact(&leaf.receipt) {
+        Ok(jws) => jws,
+        Err(e) => {
+            report.problem(Some(index), format!("leaf {index}: the receipt is not a JWS: {e}"));
+            return leaf.receipt.as_bytes().to_vec();
+        }
+    };
+    let key = jws
+        .header
+        .kid
+        .as_deref()
+        .and_then(|kid| ctx.jwks.find(kid))
+        .and_then(|jwk| jwk.verifying_key().ok());
+    match key {
+        Some(key) if jws.verify(&key).is_ok() => {}
+        Some(_) => report.problem(Some(index), format!("leaf {index}: the receipt signature does not verify")),
+        None => report.problem(Some(index), format!("leaf {index}: the receipt's key is not in the key ring")),
+    }
+    jws.payload
+}
+
+/// Checks a letter's record against the claims of its leaf.
+fn check_letter(
+    index: u64,
+    payload: &[u8],
+    letter: Option<&LetterRow>,
+    documents: &[DocumentRow],
+    ctx: &AuditContext<'_>,
+    numbering: &mut Numbering,
+    report: &mut AuditReport,
+) {
+    let mut problems = Vec::new();
+    check_letter_claims(index, payload, letter, documents, ctx, numbering, &mut problems);
+    if letter.is_some() {
+        report.letters += 1;
+    }
+    for what in problems {
+        report.problem(Some(index), format!("leaf {index}: {what}"));
+    }
+}
+
+/// The disagreements between a letter's record and its leaf's claims.
+fn check_letter_claims(
+    index: u64,
+    payload: &[u8],
+    letter: Option<&LetterRow>,
+    documents: &[DocumentRow],
+    ctx: &AuditContext<'_>,
+    numbering: &mut Numbering,
+    problems: &mut Vec<String>,
+) {
+    let mut fail = |what: String| problems.push(what);
+    let claims = match RegistrationClaims::from_payload(payload) {
+        Ok(c) if c.kind == REGISTRATION => c,
+        Ok(c) => return fail(format!("unexpected leaf type {:?}", c.kind)),
+        Err(e) => return fail(format!("the claims are unreadable: {e}")),
+    };
+    if claims.index != index {
+        fail(format!("the receipt says index {}", claims.index));
+    }
+    if claims.registry != ctx.origin {
+        fail(format!("the receipt names registry {:?}", claims.registry));
+    }
+    let Some(letter) = letter else {
+        return fail(format!("letter {} has no record", claims.number));
+    };
+    if letter.number != claims.number {
+        fail(format!("the record says number {} but the receipt {}", letter.number, claims.number));
+    }
+    let time = format_timestamp(letter.registered_at_ms);
+    if time != claims.registered_at {
+        fail(format!("the record says registered at {time} but the receipt {}", claims.registered_at));
+    }
+    if letter.registered_at_ms < numbering.last_ms {
+        fail(format!("registered at {time}, before the letter it follows"));
+    }
+    numbering.last_ms = numbering.last_ms.max(letter.registered_at_ms);
+    let year = year_of(letter.registered_at_ms, ctx.tz);
+    let seq = numbering.counts.entry(year).or_insert(0);
+    *seq += 1;
+    let expected = ctx.format.format(ctx.prefix, year, *seq);
+    if claims.number != expected {
+        fail(format!("number {} breaks the sequence: expected {expected}", claims.number));
+    }
+    match serde_json::from_str::<LetterMetadata>(&letter.metadata)
+        .map_err(|e| e.to_string())
+        .and_then(|m| metadata_mac(&letter.access_code, &m).map_err(|e| e.to_string()))
+    {
+        Ok(mac) if mac == claims.metadata_sha256 => {}
+        Ok(_) => fail("the stored metadata or access code does not match the receipt's metadata_sha256".into()),
+        Err(e) => fail(format!("the stored metadata is unreadable: {e}")),
+    }
+    let stored: Vec<DocumentDigest> = documents
+        .iter()
+        .map(|d| DocumentDigest {
+            sha256: d.sha256.clone(),
+            size: d.size as u64,
+        })
+        .collect();
+    let positions_ok = documents
+        .iter()
+        .enumerate()
+        .all(|(i, d)| d.position as usize == i + 1);
+    if stored != claims.documents || !positions_ok {
+        fail("the stored documents do not match the receipt's documents".into());
+    }
+}
+
+/// Re-hashes one stored document file.
+fn check_document_file(index: u64, d: &DocumentRow, store: &DocumentStore, report: &mut AuditReport) {
+    match store.rehash(&d.sha256) {
+        Ok((sha, size)) if sha == d.sha256 && size == d.size as u64 => {}
+        Ok(_) => report.problem(
+            Some(index),
+            format!("leaf {index}: document file {} has changed on disk", d.sha256),
+        ),
+        Err(e) => report.problem(Some(index), format!("leaf {index}: {e}")),
+    }
+}
+
+/// Recomputes the tree level by level and compares every stored node.
+/// Returns the recomputed levels (level 0 = leaf hashes).
+fn check_nodes<S: Store>(store: &mut S, leaves: Vec<Hash>, report: &mut AuditReport) -> Result<Vec<Vec<Hash>>> {
+    let mut levels = vec![leaves];
+    let mut expected_total = 0u64;
+    let mut level = 0usize;
+    while let Some(current) = levels.get(level) {
+        if current.is_empty() {
+            break;
+        }
+        expected_total += current.len() as u64;
+        let mut position = 0i64;
+        let mut mismatch_reported = false;
+        loop {
+            let rows = store.nodes_from(level as i32, position, CHUNK)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                let i = row.node_index as usize;
+                let leaf = (row.node_index as u64) << level;
+                match current.get(i) {
+                    Some(hash) if hash[..] == row.hash[..] => {}
+                    Some(_) if !mismatch_reported => {
+                        mismatch_reported = true;
+                        report.problem(
+                            Some(leaf),
+                            format!("tree node at level {level} index {i} (leaves from {leaf}) differs from the recomputed tree"),
+                        );
+                    }
+                    Some(_) => {}
+                    None => report.problem(
+                        Some(leaf),
+                        format!("tree node at level {level} index {i} is stored but the tree has no such node"),
+                    ),
+                }
+                report.nodes += 1;
+                position = row.node_index + 1;
+            }
+        }
+        let next: Vec<Hash> = current
+            .chunks_exact(2)
+            .map(|pair| node_hash(&pair[0], &pair[1]))
+            .collect();
+        levels.push(next);
+        level += 1;
+    }
+    let stored = store.node_count()? as u64;
+    if stored != expected_total {
+        report.problem(
+            None,
+            format!("{stored} tree nodes are stored where the tree has {expected_total}"),
+        );
+    }
+    Ok(levels)
+}
+
+/// The root of the first `size` leaves, from recomputed levels.
+fn root_of(levels: &[Vec<Hash>], size: u64) -> Option<Hash> {
+    if size == 0 {
+        return Some(empty_root());
+    }
+    let hashes: Option<Vec<Hash>> = subtree_ranges_perfect(0..size)
+        .into_iter()
+        .map(|(level, index)| levels.get(level as usize)?.get(index as usize).copied())
+        .collect();
+    hashes.map(|h| fold_perfect(&h))
+}
+
+/// Opens every stored checkpoint and compares its root with the recomputed tree.
+fn check_checkpoints<S: Store>(
+    store: &mut S,
+    ctx: &AuditContext<'_>,
+    levels: &[Vec<Hash>],
+    report: &mut AuditReport,
+) -> Result<()> {
+    let verifiers = ctx.jwks.note_verifiers(ctx.origin);
+    let mut from = 0i64;
+    let mut latest = None;
+    loop {
+        let rows = store.checkpoints_from(from, CHUNK)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            let size = row.tree_size as u64;
+            let at = Some(size.saturating_sub(1));
+            report.checkpoints += 1;
+            from = row.tree_size + 1;
+            latest = Some(size);
+            let checkpoint = match Checkpoint::open(&row.note, &verifiers) {
+                Ok(c) => c,
+                Err(e) => {
+                    report.problem(at, format!("checkpoint of size {size}: {e}"));
+                    continue;
+                }
+            };
+            if checkpoint.size != size || checkpoint.origin != ctx.origin {
+                report.problem(at, format!("checkpoint stored as size {size} says {} of {:?}", checkpoint.size, checkpoint.origin));
+                continue;
+            }
+            match root_of(levels, size) {
+                Some(root) if root == checkpoint.root => {}
+                Some(_) => report.problem(at, format!("checkpoint of size {size}: its root differs from the recomputed tree")),
+                None => report.problem(at, format!("checkpoint of size {size} is beyond the log's {} leaves", report.leaves)),
+            }
+        }
+    }
+    if latest != Some(report.tree_size) {
+        report.problem(
+            None,
+            format!("the latest checkpoint does not cover the log head's {} leaves", report.tree_size),
+        );
+    }
+    Ok(())
+}

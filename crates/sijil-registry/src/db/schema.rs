@@ -1,0 +1,73 @@
+//! Diesel table definitions, shared by the SQLite and PostgreSQL backends.
+//! Column types are those both backends have: BigInt, Integer, Text, Binary.
+
+diesel::table! {
+    log_head (id) {
+        id -> Integer,
+        tree_size -> BigInt,
+        last_registered_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    leaves (leaf_index) {
+        leaf_index -> BigInt,
+        receipt -> Text,
+    }
+}
+
+diesel::table! {
+    tree_nodes (level, node_index) {
+        level -> Integer,
+        node_index -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    checkpoints (tree_size) {
+        tree_size -> BigInt,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    counters (year) {
+        year -> Integer,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    letters (leaf_index) {
+        leaf_index -> BigInt,
+        number -> Text,
+        registered_at_ms -> BigInt,
+        metadata -> Text,
+        access_code -> Text,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    letter_documents (leaf_index, position) {
+        leaf_index -> BigInt,
+        position -> Integer,
+        sha256 -> Text,
+        size -> BigInt,
+        file_name -> Text,
+        media_type -> Text,
+    }
+}
+
+diesel::joinable!(letters -> leaves (leaf_index));
+diesel::joinable!(letter_documents -> letters (leaf_index));
+diesel::allow_tables_to_appear_in_same_query!(
+    log_head,
+    leaves,
+    tree_nodes,
+    checkpoints,
+    counters,
+    letters,
+    letter_documents,
+);

@@ -1,0 +1,320 @@
+//! The queries of the registry, written once and compiled for both backends.
+//!
+//! `impl_store!` expands the same query code for `SqliteConnection` and
+//! `PgConnection`; only the write transaction differs: SQLite takes the write
+//! lock with `BEGIN IMMEDIATE`, PostgreSQL locks the log head row.
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel::upsert::excluded;
+
+use super::schema::{checkpoints, counters, leaves, letter_documents, letters, log_head, tree_nodes};
+use crate::error::Result;
+
+/// Rows are inserted in chunks so that no statement exceeds a backend's bind limit.
+const INSERT_CHUNK: usize = 1_000;
+
+/// The log head: how many leaves the log has and the last registration time.
+#[derive(Queryable, Selectable, Clone, Copy, Debug)]
+#[diesel(table_name = log_head)]
+pub(crate) struct HeadRow {
+    pub tree_size: i64,
+    pub last_registered_ms: i64,
+}
+
+/// A stored perfect subtree hash.
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = tree_nodes)]
+pub(crate) struct NodeRow {
+    pub level: i32,
+    pub node_index: i64,
+    pub hash: Vec<u8>,
+}
+
+/// A log leaf: the receipt JWS whose payload is the leaf.
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = leaves)]
+pub(crate) struct LeafRow {
+    pub leaf_index: i64,
+    pub receipt: String,
+}
+
+/// A signed checkpoint.
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = checkpoints)]
+pub(crate) struct CheckpointRow {
+    pub tree_size: i64,
+    pub note: String,
+}
+
+/// A registered letter.
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = letters)]
+pub(crate) struct LetterRow {
+    pub leaf_index: i64,
+    pub number: String,
+    pub registered_at_ms: i64,
+    pub metadata: String,
+    pub access_code: String,
+    pub status: String,
+}
+
+/// A document attached to a letter.
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = letter_documents)]
+pub(crate) struct DocumentRow {
+    pub leaf_index: i64,
+    pub position: i32,
+    pub sha256: String,
+    pub size: i64,
+    pub file_name: String,
+    pub media_type: String,
+}
+
+/// Everything one batch writes, inserted in one transaction.
+#[derive(Default)]
+pub(crate) struct BatchRows {
+    pub leaves: Vec<LeafRow>,
+    pub letters: Vec<LetterRow>,
+    pub documents: Vec<DocumentRow>,
+    pub nodes: Vec<NodeRow>,
+    pub counters: Vec<(i32, i64)>,
+    pub checkpoint: Option<CheckpointRow>,
+    pub head: Option<HeadRow>,
+}
+
+/// The registry's queries.
+pub(crate) trait Store: Sized {
+    /// Runs `f` in a write transaction that holds the log head exclusively.
+    fn write_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T>;
+    /// Runs `f` in a transaction that sees one consistent snapshot.
+    fn read_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T>;
+
+    fn head(&mut self) -> QueryResult<HeadRow>;
+    fn node(&mut self, level: i32, index: i64) -> QueryResult<Option<Vec<u8>>>;
+    fn counter(&mut self, year: i32) -> QueryResult<Option<i64>>;
+    fn write_batch(&mut self, rows: &BatchRows) -> QueryResult<()>;
+
+    fn latest_checkpoint(&mut self) -> QueryResult<Option<CheckpointRow>>;
+    fn checkpoints_from(&mut self, size: i64, limit: i64) -> QueryResult<Vec<CheckpointRow>>;
+    fn leaf(&mut self, index: i64) -> QueryResult<Option<LeafRow>>;
+    fn leaves_from(&mut self, index: i64, limit: i64) -> QueryResult<Vec<LeafRow>>;
+    fn nodes_from(&mut self, level: i32, index: i64, limit: i64) -> QueryResult<Vec<NodeRow>>;
+    fn node_count(&mut self) -> QueryResult<i64>;
+    fn leaf_count(&mut self) -> QueryResult<i64>;
+    fn letter_by_number(&mut self, number: &str) -> QueryResult<Option<LetterRow>>;
+    fn letters_from(&mut self, index: i64, limit: i64) -> QueryResult<Vec<LetterRow>>;
+    fn letters_between(&mut self, from_ms: i64, to_ms: i64) -> QueryResult<Vec<LetterRow>>;
+    fn letters_with_document(&mut self, sha256: &str) -> QueryResult<Vec<LetterRow>>;
+    fn documents_of(&mut self, first: i64, last: i64) -> QueryResult<Vec<DocumentRow>>;
+    fn letter_count(&mut self) -> QueryResult<i64>;
+}
+
+macro_rules! impl_store {
+    ($conn:ty, |$c:ident, $f:ident| write: $write_tx:block read: $read_tx:block) => {
+        impl Store for $conn {
+            fn write_transaction<T>(
+                &mut self,
+                $f: impl FnOnce(&mut Self) -> Result<T>,
+            ) -> Result<T> {
+                let $c = self;
+                $write_tx
+            }
+
+            fn read_transaction<T>(
+                &mut self,
+                $f: impl FnOnce(&mut Self) -> Result<T>,
+            ) -> Result<T> {
+                let $c = self;
+                $read_tx
+            }
+
+            fn head(&mut self) -> QueryResult<HeadRow> {
+                log_head::table
+                    .filter(log_head::id.eq(1))
+                    .select(HeadRow::as_select())
+                    .first(self)
+            }
+
+            fn node(&mut self, level: i32, index: i64) -> QueryResult<Option<Vec<u8>>> {
+                tree_nodes::table
+                    .filter(tree_nodes::level.eq(level))
+                    .filter(tree_nodes::node_index.eq(index))
+                    .select(tree_nodes::hash)
+                    .first(self)
+                    .optional()
+            }
+
+            fn counter(&mut self, year: i32) -> QueryResult<Option<i64>> {
+                counters::table
+                    .filter(counters::year.eq(year))
+                    .select(counters::value)
+                    .first(self)
+                    .optional()
+            }
+
+            fn write_batch(&mut self, rows: &BatchRows) -> QueryResult<()> {
+                for chunk in rows.leaves.chunks(INSERT_CHUNK) {
+                    diesel::insert_into(leaves::table).values(chunk).execute(self)?;
+                }
+                for chunk in rows.letters.chunks(INSERT_CHUNK) {
+                    diesel::insert_into(letters::table).values(chunk).execute(self)?;
+                }
+                for chunk in rows.documents.chunks(INSERT_CHUNK) {
+                    diesel::insert_into(letter_documents::table)
+                        .values(chunk)
+                        .execute(self)?;
+                }
+                for chunk in rows.nodes.chunks(INSERT_CHUNK) {
+                    diesel::insert_into(tree_nodes::table).values(chunk).execute(self)?;
+                }
+                for (year, value) in &rows.counters {
+                    diesel::insert_into(counters::table)
+                        .values((counters::year.eq(year), counters::value.eq(value)))
+                        .on_conflict(counters::year)
+                        .do_update()
+                        .set(counters::value.eq(excluded(counters::value)))
+                        .execute(self)?;
+                }
+                if let Some(checkpoint) = &rows.checkpoint {
+                    diesel::insert_into(checkpoints::table)
+                        .values(checkpoint)
+                        .on_conflict(checkpoints::tree_size)
+                        .do_nothing()
+                        .execute(self)?;
+                }
+                if let Some(head) = &rows.head {
+                    diesel::update(log_head::table.filter(log_head::id.eq(1)))
+                        .set((
+                            log_head::tree_size.eq(head.tree_size),
+                            log_head::last_registered_ms.eq(head.last_registered_ms),
+                        ))
+                        .execute(self)?;
+                }
+                Ok(())
+            }
+
+            fn latest_checkpoint(&mut self) -> QueryResult<Option<CheckpointRow>> {
+                checkpoints::table
+                    .order(checkpoints::tree_size.desc())
+                    .select(CheckpointRow::as_select())
+                    .first(self)
+                    .optional()
+            }
+
+            fn checkpoints_from(&mut self, size: i64, limit: i64) -> QueryResult<Vec<CheckpointRow>> {
+                checkpoints::table
+                    .filter(checkpoints::tree_size.ge(size))
+                    .order(checkpoints::tree_size.asc())
+                    .limit(limit)
+                    .select(CheckpointRow::as_select())
+                    .load(self)
+            }
+
+            fn leaf(&mut self, index: i64) -> QueryResult<Option<LeafRow>> {
+                leaves::table
+                    .filter(leaves::leaf_index.eq(index))
+                    .select(LeafRow::as_select())
+                    .first(self)
+                    .optional()
+            }
+
+            fn leaves_from(&mut self, index: i64, limit: i64) -> QueryResult<Vec<LeafRow>> {
+                leaves::table
+                    .filter(leaves::leaf_index.ge(index))
+                    .order(leaves::leaf_index.asc())
+                    .limit(limit)
+                    .select(LeafRow::as_select())
+                    .load(self)
+            }
+
+            fn nodes_from(&mut self, level: i32, index: i64, limit: i64) -> QueryResult<Vec<NodeRow>> {
+                tree_nodes::table
+                    .filter(tree_nodes::level.eq(level))
+                    .filter(tree_nodes::node_index.ge(index))
+                    .order(tree_nodes::node_index.asc())
+                    .limit(limit)
+                    .select(NodeRow::as_select())
+                    .load(self)
+            }
+
+            fn node_count(&mut self) -> QueryResult<i64> {
+                tree_nodes::table.count().get_result(self)
+            }
+
+            fn leaf_count(&mut self) -> QueryResult<i64> {
+                leaves::table.count().get_result(self)
+            }
+
+            fn letter_by_number(&mut self, number: &str) -> QueryResult<Option<LetterRow>> {
+                letters::table
+                    .filter(letters::number.eq(number))
+                    .select(LetterRow::as_select())
+                    .first(self)
+                    .optional()
+            }
+
+            fn letters_from(&mut self, index: i64, limit: i64) -> QueryResult<Vec<LetterRow>> {
+                letters::table
+                    .filter(letters::leaf_index.ge(index))
+                    .order(letters::leaf_index.asc())
+                    .limit(limit)
+                    .select(LetterRow::as_select())
+                    .load(self)
+            }
+
+            fn letters_between(&mut self, from_ms: i64, to_ms: i64) -> QueryResult<Vec<LetterRow>> {
+                letters::table
+                    .filter(letters::registered_at_ms.ge(from_ms))
+                    .filter(letters::registered_at_ms.lt(to_ms))
+                    .order(letters::leaf_index.asc())
+                    .select(LetterRow::as_select())
+                    .load(self)
+            }
+
+            fn letters_with_document(&mut self, sha256: &str) -> QueryResult<Vec<LetterRow>> {
+                let indices = letter_documents::table
+                    .filter(letter_documents::sha256.eq(sha256))
+                    .select(letter_documents::leaf_index);
+                letters::table
+                    .filter(letters::leaf_index.eq_any(indices))
+                    .order(letters::leaf_index.asc())
+                    .select(LetterRow::as_select())
+                    .load(self)
+            }
+
+            fn documents_of(&mut self, first: i64, last: i64) -> QueryResult<Vec<DocumentRow>> {
+                letter_documents::table
+                    .filter(letter_documents::leaf_index.ge(first))
+                    .filter(letter_documents::leaf_index.le(last))
+                    .order((letter_documents::leaf_index.asc(), letter_documents::position.asc()))
+                    .select(DocumentRow::as_select())
+                    .load(self)
+            }
+
+            fn letter_count(&mut self) -> QueryResult<i64> {
+                letters::table.count().get_result(self)
+            }
+        }
+    };
+}
+
+impl_store!(SqliteConnection, |conn, f| write: {
+    conn.immediate_transaction(f)
+} read: {
+    conn.transaction(f)
+});
+
+impl_store!(PgConnection, |conn, f| write: {
+    conn.transaction(|conn| {
+        log_head::table
+            .filter(log_head::id.eq(1))
+            .select(log_head::tree_size)
+            .for_update()
+            .first::<i64>(conn)?;
+        f(conn)
+    })
+} read: {
+    conn.build_transaction().repeatable_read().read_only().run(f)
+});

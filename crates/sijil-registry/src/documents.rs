@@ -1,0 +1,240 @@
+//! Document storage: content-addressed files, hashed while they stream in.
+//!
+//! A document is written to a temporary file while its SHA-256 is computed,
+//! fsync'ed, then renamed to `documents/ab/abcdef...` (its hash). Identical
+//! documents are therefore stored once. Files are durable before the letter's
+//! transaction commits; a file whose transaction never committed is an orphan
+//! that no letter refers to, never a letter without its file.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{RegistryError, Result};
+use crate::fsutil;
+
+/// The longest file name kept with a document, in bytes.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// A document written to the store, ready to be attached to a letter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// The file name as the sender gave it (checked, without any folder).
+    pub file_name: String,
+    /// The media type, e.g. `application/pdf`.
+    pub media_type: String,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Where document bytes live.
+#[derive(Clone, Debug)]
+pub struct DocumentStore {
+    dir: PathBuf,
+}
+
+impl DocumentStore {
+    /// The store in `dir`, created if missing.
+    pub fn open(dir: PathBuf) -> Result<Self> {
+        fsutil::create_dir_durable(&dir.join("tmp"))?;
+        Ok(DocumentStore { dir })
+    }
+
+    /// Streams `reader` into the store, hashing on the way, and makes the file
+    /// durable. Refuses documents larger than `max_size` bytes, if given.
+    pub fn store(
+        &self,
+        file_name: &str,
+        media_type: &str,
+        reader: &mut dyn Read,
+        max_size: Option<u64>,
+    ) -> Result<StoredDocument> {
+        let file_name = check_file_name(file_name)?;
+        let media_type = check_media_type(media_type)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(self.dir.join("tmp"))
+            .map_err(|e| RegistryError::io("cannot create a temporary document file", e))?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(RegistryError::io(format!("cannot read {file_name}"), e)),
+            };
+            size += n as u64;
+            if max_size.is_some_and(|max| size > max) {
+                return Err(RegistryError::Invalid(format!(
+                    "document {file_name} is larger than the limit of {} bytes",
+                    max_size.unwrap_or_default()
+                )));
+            }
+            hasher.update(&buffer[..n]);
+            tmp.write_all(&buffer[..n])
+                .map_err(|e| RegistryError::io("cannot write a document", e))?;
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        let target = self.path(&sha256);
+        if !target.exists() {
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| RegistryError::io("cannot write a document", e))?;
+            let shard = target.parent().unwrap_or(&self.dir).to_path_buf();
+            fsutil::create_dir_durable(&shard)?;
+            tmp.persist(&target)
+                .map_err(|e| RegistryError::io("cannot store a document", e.error))?;
+            fsutil::sync_dir(&shard)?;
+        }
+        Ok(StoredDocument {
+            file_name,
+            media_type,
+            sha256,
+            size,
+        })
+    }
+
+    /// Stores a file from disk, with its own name.
+    pub fn store_file(&self, path: &Path, media_type: &str) -> Result<StoredDocument> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| RegistryError::Invalid(format!("{} has no usable file name", path.display())))?;
+        let mut file = File::open(path)
+            .map_err(|e| RegistryError::io(format!("cannot open {}", path.display()), e))?;
+        self.store(name, media_type, &mut file, None)
+    }
+
+    /// Where the document with this hash is stored.
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        let shard = sha256.get(..2).unwrap_or("xx");
+        self.dir.join(shard).join(sha256)
+    }
+
+    /// Opens a stored document for reading.
+    pub fn open_document(&self, sha256: &str) -> Result<File> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(RegistryError::Invalid(format!("{sha256:?} is not a SHA-256 hash")));
+        }
+        File::open(self.path(sha256)).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                RegistryError::Integrity(format!("document {sha256} is missing from the store"))
+            } else {
+                RegistryError::io(format!("cannot open document {sha256}"), e)
+            }
+        })
+    }
+
+    /// Re-hashes a stored document: its SHA-256 and size as they are on disk now.
+    pub fn rehash(&self, sha256: &str) -> Result<(String, u64)> {
+        let mut file = self.open_document(sha256)?;
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut file, &mut hasher)
+            .map_err(|e| RegistryError::io(format!("cannot read document {sha256}"), e))?;
+        Ok((hex::encode(hasher.finalize()), size))
+    }
+
+    /// Removes temporary files left by interrupted uploads.
+    pub fn clean_temporary(&self) {
+        if let Ok(entries) = fs::read_dir(self.dir.join("tmp")) {
+            for entry in entries.flatten() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Accepts a file name that is safe to store and show: no folder, no control
+/// or bidirectional-override characters, not empty, at most 255 bytes.
+pub fn check_file_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    let bad = |why: &str| RegistryError::Invalid(format!("file name {name:?} is not accepted: {why}"));
+    if name.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if name.len() > MAX_FILE_NAME_BYTES {
+        return Err(bad("it is longer than 255 bytes"));
+    }
+    if name == "." || name == ".." || name.contains('/') || name.contains('\\') {
+        return Err(bad("it must not name a folder"));
+    }
+    if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Err(bad("it contains control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Characters that reorder text and can disguise a file name's extension.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Accepts a media type of the form `type/subtype` (parameters dropped).
+pub fn check_media_type(media_type: &str) -> Result<String> {
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence.is_empty() {
+        return Ok("application/octet-stream".into());
+    }
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 127
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    match essence.split_once('/') {
+        Some((kind, sub)) if token(kind) && token(sub) => Ok(essence),
+        _ => Err(RegistryError::Invalid(format!(
+            "media type {media_type:?} is not of the form type/subtype"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_documents_are_stored_once_under_their_hash() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| RegistryError::io("tempdir", e))?;
+        let store = DocumentStore::open(dir.path().join("documents"))?;
+        let a = store.store("a.pdf", "application/pdf", &mut &b"same bytes"[..], None)?;
+        let b = store.store("b.pdf", "application/pdf", &mut &b"same bytes"[..], None)?;
+        assert_eq!(a.sha256, b.sha256);
+        assert_eq!(a.sha256, hex::encode(Sha256::digest(b"same bytes")));
+        assert_eq!(a.size, 10);
+        assert_eq!(fs::read(store.path(&a.sha256)).ok().as_deref(), Some(&b"same bytes"[..]));
+        assert_eq!(store.rehash(&a.sha256)?, (a.sha256.clone(), 10));
+        Ok(())
+    }
+
+    #[test]
+    fn documents_over_the_limit_are_refused() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| RegistryError::io("tempdir", e))?;
+        let store = DocumentStore::open(dir.path().join("documents"))?;
+        let too_big = store.store("big.bin", "", &mut &[0u8; 100][..], Some(99));
+        assert!(matches!(too_big, Err(RegistryError::Invalid(_))));
+        Ok(())
+    }
+
+    #[test]
+    fn file_names_with_folders_or_control_characters_are_refused() {
+        assert!(check_file_name("../etc/passwd").is_err());
+        assert!(check_file_name("a\\b.pdf").is_err());
+        assert!(check_file_name("").is_err());
+        assert!(check_file_name("invoice\u{202E}fdp.exe").is_err());
+        assert!(check_file_name("line\nbreak.pdf").is_err());
+        assert!(check_file_name(&"x".repeat(256)).is_err());
+        assert_eq!(check_file_name(" شكاية.pdf ").ok().as_deref(), Some("شكاية.pdf"));
+    }
+
+    #[test]
+    fn media_types_must_be_type_slash_subtype() {
+        assert_eq!(check_media_type("Application/PDF; q=1").ok().as_deref(), Some("application/pdf"));
+        assert_eq!(check_media_type("").ok().as_deref(), Some("application/octet-stream"));
+        assert!(check_media_type("pdf").is_err());
+        assert!(check_media_type("text/<script>").is_err());
+    }
+}

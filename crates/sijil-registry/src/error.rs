@@ -1,0 +1,80 @@
+//! The registry's error type.
+//!
+//! Policy: the registry returns `RegistryError`; callers (web, CLI) decide how to
+//! show it. `Invalid` and `NotFound` carry a message meant for the person who made
+//! the request; the other variants are faults of the installation or the storage.
+
+/// Everything that can go wrong inside the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The request itself is wrong (bad metadata, bad number, bad range...).
+    #[error("{0}")]
+    Invalid(String),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The data directory, the configuration or the keys are not usable.
+    #[error("{0}")]
+    Setup(String),
+    /// The stored register disagrees with its own log.
+    #[error("integrity: {0}")]
+    Integrity(String),
+    /// A batch of registrations could not be committed; nothing of it was written.
+    #[error("the registration was not committed: {message}")]
+    CommitFailed {
+        /// Why the batch failed.
+        message: String,
+        /// The disk (or quota) is full.
+        storage_full: bool,
+    },
+    /// The registry is shutting down and accepts no new registrations.
+    #[error("the registry is shutting down")]
+    ShuttingDown,
+    /// A database error.
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// Could not connect to the database.
+    #[error("database connection: {0}")]
+    Connection(String),
+    /// A file system error, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the registry was doing.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A receipt, checkpoint or proof could not be built or read.
+    #[error("receipt format: {0}")]
+    Format(#[from] sijil_receipt::Error),
+}
+
+impl RegistryError {
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        RegistryError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// True when the error comes from a full disk or file system quota.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            RegistryError::CommitFailed { storage_full, .. } => *storage_full,
+            RegistryError::Io { source, .. } => {
+                matches!(source.raw_os_error(), Some(28) | Some(122))
+            }
+            RegistryError::Database(e) => {
+                let text = e.to_string().to_lowercase();
+                text.contains("disk is full")
+                    || text.contains("database or disk is full")
+                    || text.contains("no space left")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The registry's result type.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

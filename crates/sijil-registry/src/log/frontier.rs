@@ -1,0 +1,87 @@
+//! The right frontier of the tree: the perfect subtrees that make up `[0, size)`.
+//!
+//! Appending a leaf needs only these (at most log2(n) hashes), so the sequencer
+//! loads them once per batch, appends in memory and writes the new nodes.
+
+use sijil_receipt::merkle::{empty_root, fold_perfect, node_hash, subtree_ranges_perfect, Hash};
+
+use super::proofs::{perfect_node, NodeSource};
+use crate::db::store::NodeRow;
+use crate::error::{RegistryError, Result};
+
+/// The perfect subtrees covering the leaves `[0, size)`, largest first.
+#[derive(Clone, Debug)]
+pub(crate) struct Frontier {
+    size: u64,
+    /// (level, hash), levels strictly decreasing.
+    nodes: Vec<(u32, Hash)>,
+}
+
+impl Frontier {
+    /// Reads the frontier of a tree of `size` leaves from the stored nodes.
+    pub(crate) fn load(store: &mut dyn NodeSource, size: u64) -> Result<Self> {
+        let mut nodes = Vec::new();
+        if size > 0 {
+            for (level, index) in subtree_ranges_perfect(0..size) {
+                nodes.push((level, perfect_node(store, level, index)?));
+            }
+        }
+        Ok(Frontier { size, nodes })
+    }
+
+    /// The number of leaves.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash; pushes the nodes it completes (the leaf itself
+    /// included) onto `out`.
+    pub(crate) fn append(&mut self, leaf: Hash, out: &mut Vec<NodeRow>) {
+        let mut level = 0u32;
+        let mut index = self.size;
+        let mut hash = leaf;
+        out.push(node_row(level, index, hash));
+        while index & 1 == 1 {
+            match self.nodes.pop() {
+                Some((_, left)) => hash = node_hash(&left, &hash),
+                None => break,
+            }
+            level += 1;
+            index >>= 1;
+            out.push(node_row(level, index, hash));
+        }
+        self.nodes.push((level, hash));
+        self.size += 1;
+    }
+
+    /// The root hash of the tree.
+    pub(crate) fn root(&self) -> Hash {
+        if self.nodes.is_empty() {
+            return empty_root();
+        }
+        let hashes: Vec<Hash> = self.nodes.iter().map(|(_, h)| *h).collect();
+        fold_perfect(&hashes)
+    }
+}
+
+fn node_row(level: u32, index: u64, hash: Hash) -> NodeRow {
+    NodeRow {
+        level: level as i32,
+        node_index: index as i64,
+        hash: hash.to_vec(),
+    }
+}
+
+pub(crate) fn missing(level: u32, index: u64) -> RegistryError {
+    RegistryError::Integrity(format!(
+        "tree node at level {level} index {index} is missing"
+    ))
+}
+
+pub(crate) fn to_hash(bytes: &[u8], level: u32, index: u64) -> Result<Hash> {
+    Hash::try_from(bytes).map_err(|_| {
+        RegistryError::Integrity(format!(
+            "tree node at level {level} index {index} is not 32 bytes"
+        ))
+    })
+}

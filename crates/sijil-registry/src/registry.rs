@@ -1,0 +1,473 @@
+//! The registry: the one entry point the CLI and the web server use.
+//!
+//! `Registry` is cheap to clone and safe to call from many threads: writes go
+//! through the sequencer, reads through a connection pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use sijil_receipt::bundle::{Bundle, InclusionProof};
+use sijil_receipt::jwks::Jwks;
+use sijil_receipt::merkle::Hash;
+use sijil_receipt::metadata::{metadata_mac, LetterMetadata};
+use sijil_receipt::note::NoteVerifier;
+
+use crate::access_code::AccessCode;
+use crate::clock::{format_timestamp, Clock, SystemClock};
+use crate::config::Config;
+use crate::db::store::{CheckpointRow, DocumentRow, LetterRow, Store};
+use crate::db::{with_conn, Database, DatabaseUrl};
+use crate::documents::DocumentStore;
+use crate::error::{RegistryError, Result};
+use crate::keys::KeyRing;
+use crate::letter::{check_metadata, DocumentRecord, LetterRecord, NewLetter, Registration, MAX_DOCUMENTS};
+use crate::log::proofs;
+use crate::sequencer::{ensure_checkpoint, BatchStats, Context, PreparedLetter, Sequencer};
+
+/// How to open a registry.
+#[derive(Clone)]
+pub struct RegistryOptions {
+    /// The data directory: configuration, keys, documents and the SQLite database.
+    pub data_dir: PathBuf,
+    /// A database URL; `None` means the embedded SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// The origin of a new registry (ignored, but checked, for an existing one).
+    pub origin: Option<String>,
+    /// The clock (tests inject their own).
+    pub clock: Arc<dyn Clock>,
+    /// The most pooled reading connections.
+    pub pool_size: u32,
+}
+
+impl RegistryOptions {
+    /// Options for a data directory, with the defaults.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        RegistryOptions {
+            data_dir: data_dir.into(),
+            database_url: None,
+            origin: None,
+            clock: Arc::new(SystemClock),
+            pool_size: 8,
+        }
+    }
+}
+
+/// A signed checkpoint as stored.
+#[derive(Clone, Debug)]
+pub struct SignedCheckpoint {
+    /// The tree size it commits to.
+    pub tree_size: u64,
+    /// The signed note text.
+    pub note: String,
+}
+
+/// A receipt looked up by number, with a fresh proof against the latest checkpoint.
+#[derive(Clone, Debug)]
+pub struct ReceiptLookup {
+    /// The letter's full record (the caller decides what of it to show).
+    pub letter: LetterRecord,
+    /// Receipt, inclusion proof, checkpoint.
+    pub bundle: Bundle,
+}
+
+struct Inner {
+    config: Config,
+    data_dir: PathBuf,
+    tz: Tz,
+    db: Database,
+    documents: DocumentStore,
+    keys: KeyRing,
+    clock: Arc<dyn Clock>,
+    sequencer: Sequencer,
+}
+
+/// A registry, open on its data directory and database.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+impl Registry {
+    /// Opens the registry, creating it (configuration, first key, database
+    /// schema, first checkpoint) if it does not exist yet.
+    pub fn open(options: RegistryOptions) -> Result<Self> {
+        let data_dir = options.data_dir;
+        crate::fsutil::create_dir_durable(&data_dir)?;
+        let config = Config::load_or_create(&data_dir, options.origin.as_deref())?;
+        let tz = config.time_zone()?;
+        let format = config.number_format()?;
+        let now = format_timestamp(options.clock.now().timestamp_millis());
+        let keys = KeyRing::open_or_create(data_dir.join("keys"), &config.origin, &now)?;
+        let url = match &options.database_url {
+            Some(url) => DatabaseUrl::parse(url)?,
+            None => DatabaseUrl::sqlite_in(&data_dir),
+        };
+        let db = Database::open(url, options.pool_size.max(1))?;
+        {
+            let signer = keys.signer()?;
+            let mut conn = db.get()?;
+            with_conn!(&mut *conn, c => ensure_checkpoint(c, &config.origin, &signer))?;
+        }
+        let documents = DocumentStore::open(data_dir.join("documents"))?;
+        let sequencer = Sequencer::start(Context {
+            origin: config.origin.clone(),
+            prefix: config.prefix.clone(),
+            format,
+            tz,
+            clock: Arc::clone(&options.clock),
+            keys: keys.clone(),
+            db: db.clone(),
+        })?;
+        Ok(Registry {
+            inner: Arc::new(Inner {
+                config,
+                data_dir,
+                tz,
+                db,
+                documents,
+                keys,
+                clock: options.clock,
+                sequencer,
+            }),
+        })
+    }
+
+    /// The registry's configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// Where the register is stored, safe to print.
+    pub fn database_description(&self) -> String {
+        self.inner.db.url().describe()
+    }
+
+    /// The document store, where documents are streamed before registration.
+    pub fn documents(&self) -> &DocumentStore {
+        &self.inner.documents
+    }
+
+    /// The key ring.
+    pub fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+
+    /// Registers a letter whose documents are already stored: numbers it,
+    /// signs its receipt, appends it to the log and returns once all of it is
+    /// durably committed.
+    pub fn register(&self, letter: NewLetter) -> Result<Registration> {
+        if letter.documents.len() > MAX_DOCUMENTS {
+            return Err(RegistryError::Invalid(format!(
+                "a letter carries at most {MAX_DOCUMENTS} documents"
+            )));
+        }
+        let metadata = check_metadata(letter.metadata)?;
+        let access_code = AccessCode::generate();
+        let metadata_mac = metadata_mac(access_code.as_str(), &metadata)?;
+        let metadata_json = serde_json::to_string(&metadata)
+            .map_err(|e| RegistryError::Invalid(format!("metadata: {e}")))?;
+        let committed = self.inner.sequencer.submit(PreparedLetter {
+            metadata_json,
+            metadata_mac,
+            access_code: access_code.clone(),
+            documents: letter.documents,
+        })?;
+        let hashes = self.read(|s| proofs::inclusion(s, committed.index, committed.tree_size))?;
+        Ok(Registration {
+            number: committed.number,
+            index: committed.index,
+            registered_at: committed.registered_at,
+            access_code,
+            bundle: Bundle {
+                receipt: committed.receipt,
+                inclusion_proof: InclusionProof {
+                    index: committed.index,
+                    tree_size: committed.tree_size,
+                    hashes,
+                },
+                checkpoint: committed.checkpoint,
+            },
+        })
+    }
+
+    /// Runs read queries on a pooled connection.
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadStore) -> Result<T>) -> Result<T> {
+        let mut conn = self.inner.db.get()?;
+        with_conn!(&mut *conn, c => f(c))
+    }
+
+    /// The full record of a letter.
+    pub fn letter(&self, number: &str) -> Result<LetterRecord> {
+        self.read(|s| {
+            let row = s
+                .letter_by_number(number)?
+                .ok_or_else(|| not_found(number))?;
+            self.record(s, row)
+        })
+    }
+
+    fn record(&self, s: &mut dyn ReadStore, row: LetterRow) -> Result<LetterRecord> {
+        let documents = s.documents_of(row.leaf_index, row.leaf_index)?;
+        let receipt = s
+            .leaf(row.leaf_index)?
+            .ok_or_else(|| RegistryError::Integrity(format!("leaf {} is missing", row.leaf_index)))?
+            .receipt;
+        letter_record(row, documents, receipt)
+    }
+
+    /// A letter's receipt with a fresh inclusion proof against the latest checkpoint.
+    pub fn lookup(&self, number: &str) -> Result<ReceiptLookup> {
+        self.read(|s| {
+            let row = s
+                .letter_by_number(number)?
+                .ok_or_else(|| not_found(number))?;
+            let checkpoint = s
+                .latest_checkpoint()?
+                .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
+            let letter = self.record(s, row)?;
+            let bundle = bundle_for(s, &letter, checkpoint)?;
+            Ok(ReceiptLookup { letter, bundle })
+        })
+    }
+
+    /// The letters that carry a document with this SHA-256, oldest first.
+    pub fn lookup_by_document(&self, sha256: &str) -> Result<Vec<ReceiptLookup>> {
+        let sha256 = sha256.to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(RegistryError::Invalid(
+                "sha256 must be 64 hexadecimal characters".into(),
+            ));
+        }
+        self.read(|s| {
+            let checkpoint = s
+                .latest_checkpoint()?
+                .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
+            let rows = s.letters_with_document(&sha256)?;
+            rows.into_iter()
+                .map(|row| {
+                    let letter = self.record(s, row)?;
+                    let bundle = bundle_for(s, &letter, checkpoint.clone())?;
+                    Ok(ReceiptLookup { letter, bundle })
+                })
+                .collect()
+        })
+    }
+
+    /// The latest signed checkpoint.
+    pub fn checkpoint(&self) -> Result<SignedCheckpoint> {
+        self.read(|s| {
+            let row = s
+                .latest_checkpoint()?
+                .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
+            Ok(SignedCheckpoint {
+                tree_size: row.tree_size as u64,
+                note: row.note,
+            })
+        })
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `tree_size` leaves,
+    /// which must not exceed the latest checkpoint.
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof> {
+        self.read(|s| {
+            check_size(s, tree_size)?;
+            Ok(InclusionProof {
+                index,
+                tree_size,
+                hashes: proofs::inclusion(s, index, tree_size)?,
+            })
+        })
+    }
+
+    /// The consistency proof between two tree sizes, both at most the latest checkpoint's.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
+        self.read(|s| {
+            check_size(s, to)?;
+            proofs::consistency(s, from, to)
+        })
+    }
+
+    /// The receipt JWS of a log leaf.
+    pub fn entry(&self, index: u64) -> Result<String> {
+        let index = i64::try_from(index)
+            .map_err(|_| RegistryError::NotFound(format!("there is no log entry {index}")))?;
+        self.read(|s| {
+            Ok(s
+                .leaf(index)?
+                .ok_or_else(|| RegistryError::NotFound(format!("there is no log entry {index}")))?
+                .receipt)
+        })
+    }
+
+    /// Every key, retired ones included.
+    pub fn jwks(&self) -> Result<Jwks> {
+        self.inner.keys.jwks()
+    }
+
+    /// The signed-note verifier string of the current key.
+    pub fn note_verifier(&self) -> Result<NoteVerifier> {
+        self.inner.keys.signer()?.note_verifier()
+    }
+
+    /// Makes a new signing key; the old one stays in the key ring.
+    pub fn rotate_key(&self) -> Result<String> {
+        let now = format_timestamp(self.inner.clock.now().timestamp_millis());
+        self.inner.keys.rotate(&now)
+    }
+
+    /// Batch statistics of this process's sequencer.
+    pub fn batch_stats(&self) -> BatchStats {
+        self.inner.sequencer.stats()
+    }
+
+    /// Refuses new registrations and waits for queued ones to commit.
+    pub fn shutdown(&self) {
+        self.inner.sequencer.shutdown();
+    }
+
+    /// Re-verifies the whole register against its log.
+    pub fn audit(&self, options: crate::audit::AuditOptions) -> Result<crate::audit::AuditReport> {
+        let jwks = self.jwks()?;
+        let format = self.inner.config.number_format()?;
+        let mut conn = self.inner.db.get()?;
+        let ctx = crate::audit::AuditContext {
+            origin: &self.inner.config.origin,
+            prefix: &self.inner.config.prefix,
+            format: &format,
+            tz: self.inner.tz,
+            jwks: &jwks,
+            documents: &self.inner.documents,
+            options,
+        };
+        with_conn!(&mut *conn, c => c.read_transaction(|c| crate::audit::run(c, &ctx)))
+    }
+
+    /// Writes the register of letters registered from `from` to `to` (inclusive,
+    /// calendar days in the registry's time zone) as CSV; returns how many.
+    pub fn export_csv(&self, from: NaiveDate, to: NaiveDate, out: impl std::io::Write) -> Result<usize> {
+        if to < from {
+            return Err(RegistryError::Invalid(format!(
+                "the period ends ({to}) before it starts ({from})"
+            )));
+        }
+        let start = self.day_start_ms(from)?;
+        let end = self.day_start_ms(to.succ_opt().unwrap_or(to))?;
+        let (letters, documents) = self.read(|s| {
+            let letters = s.letters_between(start, end)?;
+            let documents = match (letters.first(), letters.last()) {
+                (Some(first), Some(last)) => s.documents_of(first.leaf_index, last.leaf_index)?,
+                _ => Vec::new(),
+            };
+            Ok((letters, documents))
+        })?;
+        crate::export::write_csv(out, &letters, &documents)
+    }
+
+    /// The start of a calendar day in the registry's time zone, in ms.
+    fn day_start_ms(&self, day: NaiveDate) -> Result<i64> {
+        let midnight = day
+            .and_hms_opt(0, 0, 0)
+            .ok_or_else(|| RegistryError::Invalid(format!("invalid date {day}")))?;
+        self.inner
+            .tz
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.timestamp_millis())
+            .ok_or_else(|| RegistryError::Invalid(format!("{day} has no midnight in {}", self.inner.tz)))
+    }
+}
+
+/// The queries a reader uses, as an object so that one closure serves both backends.
+pub(crate) trait ReadStore: proofs::NodeSource {
+    fn letter_by_number(&mut self, number: &str) -> Result<Option<LetterRow>>;
+    fn letters_with_document(&mut self, sha256: &str) -> Result<Vec<LetterRow>>;
+    fn letters_between(&mut self, from_ms: i64, to_ms: i64) -> Result<Vec<LetterRow>>;
+    fn documents_of(&mut self, first: i64, last: i64) -> Result<Vec<DocumentRow>>;
+    fn leaf(&mut self, index: i64) -> Result<Option<crate::db::store::LeafRow>>;
+    fn latest_checkpoint(&mut self) -> Result<Option<CheckpointRow>>;
+}
+
+impl<S: Store> ReadStore for S {
+    fn letter_by_number(&mut self, number: &str) -> Result<Option<LetterRow>> {
+        Ok(Store::letter_by_number(self, number)?)
+    }
+    fn letters_with_document(&mut self, sha256: &str) -> Result<Vec<LetterRow>> {
+        Ok(Store::letters_with_document(self, sha256)?)
+    }
+    fn letters_between(&mut self, from_ms: i64, to_ms: i64) -> Result<Vec<LetterRow>> {
+        Ok(Store::letters_between(self, from_ms, to_ms)?)
+    }
+    fn documents_of(&mut self, first: i64, last: i64) -> Result<Vec<DocumentRow>> {
+        Ok(Store::documents_of(self, first, last)?)
+    }
+    fn leaf(&mut self, index: i64) -> Result<Option<crate::db::store::LeafRow>> {
+        Ok(Store::leaf(self, index)?)
+    }
+    fn latest_checkpoint(&mut self) -> Result<Option<CheckpointRow>> {
+        Ok(Store::latest_checkpoint(self)?)
+    }
+}
+
+fn not_found(number: &str) -> RegistryError {
+    RegistryError::NotFound(format!("no letter is registered under number {number:?}"))
+}
+
+/// Refuses a tree size beyond the latest checkpoint.
+fn check_size(s: &mut dyn ReadStore, tree_size: u64) -> Result<()> {
+    let latest = s
+        .latest_checkpoint()?
+        .map(|c| c.tree_size as u64)
+        .unwrap_or(0);
+    if tree_size > latest {
+        return Err(RegistryError::Invalid(format!(
+            "tree size {tree_size} is beyond the latest checkpoint ({latest})"
+        )));
+    }
+    Ok(())
+}
+
+fn bundle_for(s: &mut dyn ReadStore, letter: &LetterRecord, checkpoint: CheckpointRow) -> Result<Bundle> {
+    let tree_size = checkpoint.tree_size as u64;
+    Ok(Bundle {
+        receipt: letter.receipt.clone(),
+        inclusion_proof: InclusionProof {
+            index: letter.index,
+            tree_size,
+            hashes: proofs::inclusion(s, letter.index, tree_size)?,
+        },
+        checkpoint: checkpoint.note,
+    })
+}
+
+/// Builds a letter record from its rows.
+pub(crate) fn letter_record(row: LetterRow, documents: Vec<DocumentRow>, receipt: String) -> Result<LetterRecord> {
+    let metadata: LetterMetadata = serde_json::from_str(&row.metadata).map_err(|e| {
+        RegistryError::Integrity(format!("letter {}: stored metadata is unreadable: {e}", row.number))
+    })?;
+    Ok(LetterRecord {
+        index: row.leaf_index as u64,
+        registered_at: format_timestamp(row.registered_at_ms),
+        status: row.status,
+        metadata,
+        access_code: AccessCode::parse(&row.access_code)?,
+        documents: documents
+            .into_iter()
+            .map(|d| DocumentRecord {
+                position: d.position as u32,
+                file_name: d.file_name,
+                media_type: d.media_type,
+                sha256: d.sha256,
+                size: d.size as u64,
+            })
+            .collect(),
+        receipt,
+        number: row.number,
+    })
+}
