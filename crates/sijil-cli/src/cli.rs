@@ -11,11 +11,21 @@ use sijil_receipt::metadata::Channel;
 #[command(name = "sijil", version, about)]
 pub struct Cli {
     /// The data directory: configuration, keys, documents and the SQLite database.
-    #[arg(long, global = true, env = "SIJIL_DATA_DIR", default_value = "./sijil-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIJIL_DATA_DIR",
+        default_value = "./sijil-data"
+    )]
     pub data_dir: PathBuf,
 
     /// A PostgreSQL URL (postgres://...) to use instead of the embedded SQLite database.
-    #[arg(long, global = true, env = "SIJIL_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SIJIL_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     #[command(subcommand)]

@@ -168,7 +168,8 @@ impl TlogProof {
             .and_then(parse_index)?;
         let mut hashes = Vec::new();
         loop {
-            let line = take_line(&mut rest).ok_or_else(|| bad("missing blank line before checkpoint"))?;
+            let line =
+                take_line(&mut rest).ok_or_else(|| bad("missing blank line before checkpoint"))?;
             if line.is_empty() {
                 break;
             }
@@ -217,7 +218,10 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(
             json,
-            format!(r#"{{"index":1,"tree_size":2,"hashes":["{}"]}}"#, encode_hash(&[9; 32]))
+            format!(
+                r#"{{"index":1,"tree_size":2,"hashes":["{}"]}}"#,
+                encode_hash(&[9; 32])
+            )
         );
         assert_eq!(serde_json::from_str::<InclusionProof>(&json).unwrap(), p);
         let short = r#"{"index":1,"tree_size":2,"hashes":["AAAA"]}"#;

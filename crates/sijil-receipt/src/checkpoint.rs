@@ -44,7 +44,12 @@ impl Checkpoint {
     /// The note text: origin, size and base64 root on their own lines, then
     /// the extension lines, each ending in a newline.
     pub fn body(&self) -> String {
-        let mut out = format!("{}\n{}\n{}\n", self.origin, self.size, encode_hash(&self.root));
+        let mut out = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            encode_hash(&self.root)
+        );
         for line in &self.extensions {
             out.push_str(line);
             out.push('\n');
@@ -76,7 +81,9 @@ impl Checkpoint {
         let root = decode_hash(root).map_err(|e| Error::Checkpoint(format!("root: {e}")))?;
         let extensions: Vec<String> = lines.map(str::to_owned).collect();
         if extensions.iter().any(String::is_empty) {
-            return Err(Error::Checkpoint("extension lines must not be empty".into()));
+            return Err(Error::Checkpoint(
+                "extension lines must not be empty".into(),
+            ));
         }
         Ok(Checkpoint {
             origin: origin.to_owned(),
@@ -131,7 +138,12 @@ mod tests {
             let body = format!("o\n{bad}\n{root}\n");
             assert!(Checkpoint::parse_body(&body).is_err(), "{bad:?}");
         }
-        assert_eq!(Checkpoint::parse_body(&format!("o\n0\n{root}\n")).unwrap().size, 0);
+        assert_eq!(
+            Checkpoint::parse_body(&format!("o\n0\n{root}\n"))
+                .unwrap()
+                .size,
+            0
+        );
     }
 
     #[test]

@@ -58,14 +58,12 @@ pub fn is_fixed_rfc3339(t: &str) -> bool {
         return false;
     }
     let num = |r: std::ops::Range<usize>| -> u32 {
-        b[r].iter().fold(0, |acc, &d| acc * 10 + u32::from(d - b'0'))
+        b[r].iter()
+            .fold(0, |acc, &d| acc * 10 + u32::from(d - b'0'))
     };
-    let (month, day, hour, minute, second) = (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
-    (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second < 61
+    let (month, day, hour, minute, second) =
+        (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+    (1..=12).contains(&month) && (1..=31).contains(&day) && hour < 24 && minute < 60 && second < 61
 }
 
 impl Jwk {
@@ -226,8 +224,18 @@ mod tests {
         let other = SigningKey::from_bytes(&[2; 32]).verifying_key();
         let set = Jwks {
             keys: vec![
-                Jwk::new(&key, &key_id("bo.example", &key), "2026-01-01T00:00:00.000Z", None),
-                Jwk::new(&other, &key_id("elsewhere", &other), "2026-01-01T00:00:00.000Z", None),
+                Jwk::new(
+                    &key,
+                    &key_id("bo.example", &key),
+                    "2026-01-01T00:00:00.000Z",
+                    None,
+                ),
+                Jwk::new(
+                    &other,
+                    &key_id("elsewhere", &other),
+                    "2026-01-01T00:00:00.000Z",
+                    None,
+                ),
             ],
         };
         let vs = set.note_verifiers("bo.example");

@@ -118,8 +118,11 @@ impl CompactJws {
             .as_slice()
             .try_into()
             .map_err(|_| Error::Jws("signature is not 64 bytes".into()))?;
-        key.verify_strict(self.signing_input.as_bytes(), &Signature::from_bytes(&bytes))
-            .map_err(|_| Error::Signature("receipt signature does not verify".into()))
+        key.verify_strict(
+            self.signing_input.as_bytes(),
+            &Signature::from_bytes(&bytes),
+        )
+        .map_err(|_| Error::Signature("receipt signature does not verify".into()))
     }
 
     /// The ASCII `header.payload` text the signature covers.

@@ -388,9 +388,15 @@ mod tests {
     #[test]
     fn consistency_ranges_follow_rfc9162_subproof() {
         // RFC 9162 2.1.4.3 examples, tree of 7 leaves (d0..d6).
-        assert_eq!(consistency_proof_ranges(3, 7).unwrap(), vec![2..3, 3..4, 0..2, 4..7]);
+        assert_eq!(
+            consistency_proof_ranges(3, 7).unwrap(),
+            vec![2..3, 3..4, 0..2, 4..7]
+        );
         assert_eq!(consistency_proof_ranges(4, 7).unwrap(), vec![4..7]);
-        assert_eq!(consistency_proof_ranges(6, 7).unwrap(), vec![4..6, 6..7, 0..4]);
+        assert_eq!(
+            consistency_proof_ranges(6, 7).unwrap(),
+            vec![4..6, 6..7, 0..4]
+        );
         assert!(consistency_proof_ranges(5, 5).unwrap().is_empty());
         assert!(consistency_proof_ranges(0, 5).is_err());
         assert!(consistency_proof_ranges(6, 5).is_err());

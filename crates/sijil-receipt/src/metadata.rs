@@ -30,7 +30,12 @@ pub enum Channel {
 
 impl Channel {
     /// Every channel, in declaration order.
-    pub const ALL: [Channel; 4] = [Channel::Paper, Channel::Email, Channel::Web, Channel::Partner];
+    pub const ALL: [Channel; 4] = [
+        Channel::Paper,
+        Channel::Email,
+        Channel::Web,
+        Channel::Partner,
+    ];
 
     /// The lowercase name used in JSON and on the command line.
     pub fn as_str(self) -> &'static str {

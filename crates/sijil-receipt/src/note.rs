@@ -52,7 +52,9 @@ pub fn check_key_name(name: &str) -> Result<()> {
         return Err(Error::Key("key name is empty".into()));
     }
     if name.chars().any(char::is_whitespace) {
-        return Err(Error::Key(format!("key name {name:?} contains white space")));
+        return Err(Error::Key(format!(
+            "key name {name:?} contains white space"
+        )));
     }
     if name.contains('+') {
         return Err(Error::Key(format!("key name {name:?} contains '+'")));
@@ -86,7 +88,8 @@ impl NoteVerifier {
     /// public key)>`, checking that the key hash matches.
     pub fn parse(vkey: &str) -> Result<Self> {
         let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(hash_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+        let (Some(name), Some(hash_hex), Some(key_b64)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             return Err(Error::Key(format!(
                 "verifier key {vkey:?} is not <name>+<hash>+<key>"

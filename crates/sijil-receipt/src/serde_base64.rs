@@ -27,7 +27,7 @@ pub fn encode_hash(hash: &Hash) -> String {
     STANDARD.encode(hash)
 }
 
-/// `#[serde(with = "sijil_receipt::serde_base64::hash")]` for one [`Hash`].
+/// `#[serde(with = "sijil_receipt::serde_base64::hash")]` for one 32-byte hash.
 pub mod hash {
     use serde::{Deserialize, Deserializer, Serializer};
 

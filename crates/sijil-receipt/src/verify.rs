@@ -76,13 +76,19 @@ impl Report {
 }
 
 /// Checks the receipt's JWS signature against the key named by its `kid`.
-fn check_signature<'k>(jws: &Result<CompactJws, String>, keys: &'k Jwks) -> (Option<&'k Jwk>, Result<String, String>) {
+fn check_signature<'k>(
+    jws: &Result<CompactJws, String>,
+    keys: &'k Jwks,
+) -> (Option<&'k Jwk>, Result<String, String>) {
     let jws = match jws {
         Ok(jws) => jws,
         Err(e) => return (None, Err(format!("the receipt is not a valid JWS: {e}"))),
     };
     let Some(kid) = jws.header.kid.as_deref() else {
-        return (None, Err("the receipt names no key (no \"kid\" in its header)".into()));
+        return (
+            None,
+            Err("the receipt names no key (no \"kid\" in its header)".into()),
+        );
     };
     let Some(jwk) = keys.find(kid) else {
         return (None, Err(format!("key {kid} is not in the key set")));
@@ -202,11 +208,17 @@ pub fn verify_bundle(bundle: &Bundle, keys: &Jwks, documents: &[DocumentCheckInp
         Err(e) => report.record("claims", Err(e.clone())),
         Ok(c) if c.kind != REGISTRATION => report.record(
             "claims",
-            Err(format!("the claims are of type {:?}, expected {REGISTRATION:?}", c.kind)),
+            Err(format!(
+                "the claims are of type {:?}, expected {REGISTRATION:?}",
+                c.kind
+            )),
         ),
         Ok(c) => report.record(
             "claims",
-            Ok(format!("registration {} in {}, leaf {}", c.number, c.registry, c.index)),
+            Ok(format!(
+                "registration {} in {}, leaf {}",
+                c.number, c.registry, c.index
+            )),
         ),
     }
     let claims = claims.ok();
@@ -220,7 +232,10 @@ pub fn verify_bundle(bundle: &Bundle, keys: &Jwks, documents: &[DocumentCheckInp
                 None => format!("from {}", jwk.not_before),
             };
             if jwk.valid_at(&c.registered_at) {
-                Ok(format!("key {} was valid at {} ({period})", jwk.kid, c.registered_at))
+                Ok(format!(
+                    "key {} was valid at {} ({period})",
+                    jwk.kid, c.registered_at
+                ))
             } else {
                 Err(format!(
                     "key {} was not valid at {} (valid {period})",

@@ -13,7 +13,9 @@ use sijil_receipt::Hash;
 const MAX_SIZE: u64 = 300;
 
 fn leaves(n: u64) -> Vec<Hash> {
-    (0..n).map(|i| leaf_hash(format!("leaf {i}").as_bytes())).collect()
+    (0..n)
+        .map(|i| leaf_hash(format!("leaf {i}").as_bytes()))
+        .collect()
 }
 
 fn root(leaves: &[Hash], size: u64) -> Hash {

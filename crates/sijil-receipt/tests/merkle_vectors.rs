@@ -68,14 +68,70 @@ fn corrupted_inclusion(
 ) -> Vec<(String, u64, u64, Hash, Hash, Vec<Hash>)> {
     let some = h(SOME_HASH);
     let mut out = vec![
-        ("index - 1".into(), index.wrapping_sub(1), size, *root, *leaf, proof.to_vec()),
-        ("index + 1".into(), index + 1, size, *root, *leaf, proof.to_vec()),
-        ("index ^ 2".into(), index ^ 2, size, *root, *leaf, proof.to_vec()),
-        ("size * 2".into(), index, size * 2, *root, *leaf, proof.to_vec()),
-        ("size / 2".into(), index, size / 2, *root, *leaf, proof.to_vec()),
-        ("wrong leaf".into(), index, size, *root, leaf_hash(b"WrongLeaf"), proof.to_vec()),
-        ("empty root".into(), index, size, empty_root(), *leaf, proof.to_vec()),
-        ("random root".into(), index, size, some, *leaf, proof.to_vec()),
+        (
+            "index - 1".into(),
+            index.wrapping_sub(1),
+            size,
+            *root,
+            *leaf,
+            proof.to_vec(),
+        ),
+        (
+            "index + 1".into(),
+            index + 1,
+            size,
+            *root,
+            *leaf,
+            proof.to_vec(),
+        ),
+        (
+            "index ^ 2".into(),
+            index ^ 2,
+            size,
+            *root,
+            *leaf,
+            proof.to_vec(),
+        ),
+        (
+            "size * 2".into(),
+            index,
+            size * 2,
+            *root,
+            *leaf,
+            proof.to_vec(),
+        ),
+        (
+            "size / 2".into(),
+            index,
+            size / 2,
+            *root,
+            *leaf,
+            proof.to_vec(),
+        ),
+        (
+            "wrong leaf".into(),
+            index,
+            size,
+            *root,
+            leaf_hash(b"WrongLeaf"),
+            proof.to_vec(),
+        ),
+        (
+            "empty root".into(),
+            index,
+            size,
+            empty_root(),
+            *leaf,
+            proof.to_vec(),
+        ),
+        (
+            "random root".into(),
+            index,
+            size,
+            some,
+            *leaf,
+            proof.to_vec(),
+        ),
     ];
     let with = |mut p: Vec<Hash>, at_end: bool, x: Hash| {
         if at_end {
@@ -85,12 +141,33 @@ fn corrupted_inclusion(
         }
         p
     };
-    out.push(("trailing root".into(), index, size, *root, *leaf, with(proof.to_vec(), true, *root)));
-    out.push(("preceding root".into(), index, size, *root, *leaf, with(proof.to_vec(), false, *root)));
+    out.push((
+        "trailing root".into(),
+        index,
+        size,
+        *root,
+        *leaf,
+        with(proof.to_vec(), true, *root),
+    ));
+    out.push((
+        "preceding root".into(),
+        index,
+        size,
+        *root,
+        *leaf,
+        with(proof.to_vec(), false, *root),
+    ));
     for i in 0..proof.len() {
         let mut p = proof.to_vec();
         p[i][0] ^= 8;
-        out.push((format!("modified proof[{i}] bit 3"), index, size, *root, *leaf, p));
+        out.push((
+            format!("modified proof[{i}] bit 3"),
+            index,
+            size,
+            *root,
+            *leaf,
+            p,
+        ));
     }
     if !proof.is_empty() {
         let p = proof[..proof.len() - 1].to_vec();
@@ -109,7 +186,12 @@ fn rfc6962_roots_of_the_eight_leaf_tree_match() {
     let v = eight_leaf();
     let leaves = leaf_hashes(&v);
     for (n, root) in v.roots.iter().enumerate() {
-        assert_eq!(root_from_leaf_hashes(&leaves[..=n]), h(root), "root of {}", n + 1);
+        assert_eq!(
+            root_from_leaf_hashes(&leaves[..=n]),
+            h(root),
+            "root of {}",
+            n + 1
+        );
     }
     assert_eq!(
         hex::encode(root_from_leaf_hashes(&leaves)),
@@ -126,7 +208,11 @@ fn published_inclusion_proofs_are_generated_and_verify() {
         let size = case.size;
         let expected: Vec<Hash> = case.proof.iter().map(|p| h(p)).collect();
         let tree = &leaves[..size as usize];
-        assert_eq!(inclusion_proof(tree, index).unwrap(), expected, "leaf {index} size {size}");
+        assert_eq!(
+            inclusion_proof(tree, index).unwrap(),
+            expected,
+            "leaf {index} size {size}"
+        );
         let root = h(&v.roots[size as usize - 1]);
         verify_inclusion(index, size, &leaves[index as usize], &expected, &root).unwrap();
     }
@@ -195,10 +281,38 @@ fn corrupted_consistency_proofs_fail() {
             ("empty proof".into(), s1, s2, r1, r2, vec![]),
             ("trailing root1".into(), s1, s2, r1, r2, push(p.clone(), r1)),
             ("trailing root2".into(), s1, s2, r1, r2, push(p.clone(), r2)),
-            ("preceding root1".into(), s1, s2, r1, r2, front(p.clone(), r1)),
-            ("preceding root2".into(), s1, s2, r1, r2, front(p.clone(), r2)),
-            ("preceding proof[0]".into(), s1, s2, r1, r2, front(p.clone(), p[0])),
-            ("truncated proof".into(), s1, s2, r1, r2, p[..p.len() - 1].to_vec()),
+            (
+                "preceding root1".into(),
+                s1,
+                s2,
+                r1,
+                r2,
+                front(p.clone(), r1),
+            ),
+            (
+                "preceding root2".into(),
+                s1,
+                s2,
+                r1,
+                r2,
+                front(p.clone(), r2),
+            ),
+            (
+                "preceding proof[0]".into(),
+                s1,
+                s2,
+                r1,
+                r2,
+                front(p.clone(), p[0]),
+            ),
+            (
+                "truncated proof".into(),
+                s1,
+                s2,
+                r1,
+                r2,
+                p[..p.len() - 1].to_vec(),
+            ),
         ];
         for i in 0..p.len() {
             let mut q = p.clone();

@@ -13,7 +13,8 @@ use sijil_receipt::note::{key_hash, key_id, open_note, parse_note, sign_note, No
 // ---- golang.org/x/mod/sumdb/note test data ----
 
 const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const PETER_SKEY: &str =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
 const TEXT: &str = "If you think cryptography is the answer to your problem,\n\
                     then you don't know what your problem is.\n";
@@ -30,7 +31,7 @@ fn enoch() -> NoteVerifier {
 
 /// The Go private key string is `PRIVATE+KEY+<name>+<hash>+base64(0x01 ‖ seed)`.
 fn peter_signing_key() -> SigningKey {
-    let b64 = PETER_SKEY.rsplit('+').next().unwrap();
+    let b64 = PETER_SKEY.splitn(5, '+').nth(4).unwrap();
     let raw = STANDARD.decode(b64).unwrap();
     assert_eq!(raw[0], 0x01);
     SigningKey::from_bytes(&raw[1..].try_into().unwrap())
@@ -68,10 +69,10 @@ fn go_verifier_key_manglings_are_rejected() {
         "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
     )
     .is_err());
-    assert!(
-        NoteVerifier::parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
-            .is_err()
-    );
+    assert!(NoteVerifier::parse(
+        "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+    )
+    .is_err());
 }
 
 #[test]
@@ -166,7 +167,9 @@ fn signed_checkpoint_has_the_c2sp_layout() {
     assert!(lines[4].starts_with("\u{2014} bo.mediateur.example "));
     assert_eq!(lines[5], "");
     assert_eq!(lines.len(), 6);
-    let sig = STANDARD.decode(lines[4].rsplit(' ').next().unwrap()).unwrap();
+    let sig = STANDARD
+        .decode(lines[4].rsplit(' ').next().unwrap())
+        .unwrap();
     assert_eq!(sig.len(), 68);
     assert_eq!(
         sig[..4],
@@ -193,7 +196,9 @@ fn tampered_checkpoint_text_fails() {
 
 #[test]
 fn checkpoint_signed_by_another_key_fails() {
-    let signed = checkpoint().sign(&SigningKey::from_bytes(&[7; 32])).unwrap();
+    let signed = checkpoint()
+        .sign(&SigningKey::from_bytes(&[7; 32]))
+        .unwrap();
     assert!(Checkpoint::open(&signed, &[log_verifier()]).is_err());
 }
 

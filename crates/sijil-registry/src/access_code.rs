@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn codes_are_read_as_people_type_them() {
         let typed = AccessCode::parse("7kq2 m9xd-4tzo");
-        assert_eq!(typed.ok().map(|c| c.to_string()).as_deref(), Some("7KQ2-M9XD-4TZ0"));
+        assert_eq!(
+            typed.ok().map(|c| c.to_string()).as_deref(),
+            Some("7KQ2-M9XD-4TZ0")
+        );
         assert!(AccessCode::parse("7KQ2-M9XD").is_err());
         assert!(AccessCode::parse("7KQ2-M9XD-4TZU").is_err());
         assert!(AccessCode::parse("7KQ2-M9XD-4TZA-1").is_err());

@@ -13,7 +13,9 @@ use sijil_receipt::checkpoint::Checkpoint;
 use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
 use sijil_receipt::jwks::Jwks;
 use sijil_receipt::jws::parse_compact;
-use sijil_receipt::merkle::{empty_root, fold_perfect, leaf_hash, node_hash, subtree_ranges_perfect, Hash};
+use sijil_receipt::merkle::{
+    empty_root, fold_perfect, leaf_hash, node_hash, subtree_ranges_perfect, Hash,
+};
 use sijil_receipt::metadata::{metadata_mac, LetterMetadata};
 
 use crate::clock::format_timestamp;
@@ -120,7 +122,10 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
     if stored_leaves != report.leaves {
         report.problem(
             Some(report.leaves),
-            format!("{} leaves are stored beyond the log's sequence", stored_leaves - report.leaves.min(stored_leaves)),
+            format!(
+                "{} leaves are stored beyond the log's sequence",
+                stored_leaves - report.leaves.min(stored_leaves)
+            ),
         );
     }
     let stored_letters = store.letter_count()? as u64;
@@ -147,7 +152,11 @@ struct Numbering {
 }
 
 /// Checks every leaf and its letter; returns the leaf hashes in order.
-fn check_leaves<S: Store>(store: &mut S, ctx: &AuditContext<'_>, report: &mut AuditReport) -> Result<Vec<Hash>> {
+fn check_leaves<S: Store>(
+    store: &mut S,
+    ctx: &AuditContext<'_>,
+    report: &mut AuditReport,
+) -> Result<Vec<Hash>> {
     let mut hashes = Vec::with_capacity(report.tree_size as usize);
     let mut numbering = Numbering::default();
     let mut rehashed = HashSet::new();
@@ -170,7 +179,10 @@ fn check_leaves<S: Store>(store: &mut S, ctx: &AuditContext<'_>, report: &mut Au
         }
         for leaf in leaves {
             if leaf.leaf_index != next {
-                report.problem(Some(next as u64), format!("leaf {next} is missing from the log"));
+                report.problem(
+                    Some(next as u64),
+                    format!("leaf {next} is missing from the log"),
+                );
                 return Ok(hashes);
             }
             let index = next as u64;
@@ -200,7 +212,10 @@ fn check_receipt(leaf: &LeafRow, ctx: &AuditContext<'_>, report: &mut AuditRepor
     let jws = match parse_compact(&leaf.receipt) {
         Ok(jws) => jws,
         Err(e) => {
-            report.problem(Some(index), format!("leaf {index}: the receipt is not a JWS: {e}"));
+            report.problem(
+                Some(index),
+                format!("leaf {index}: the receipt is not a JWS: {e}"),
+            );
             return leaf.receipt.as_bytes().to_vec();
         }
     };
@@ -212,8 +227,14 @@ fn check_receipt(leaf: &LeafRow, ctx: &AuditContext<'_>, report: &mut AuditRepor
         .and_then(|jwk| jwk.verifying_key().ok());
     match key {
         Some(key) if jws.verify(&key).is_ok() => {}
-        Some(_) => report.problem(Some(index), format!("leaf {index}: the receipt signature does not verify")),
-        None => report.problem(Some(index), format!("leaf {index}: the receipt's key is not in the key ring")),
+        Some(_) => report.problem(
+            Some(index),
+            format!("leaf {index}: the receipt signature does not verify"),
+        ),
+        None => report.problem(
+            Some(index),
+            format!("leaf {index}: the receipt's key is not in the key ring"),
+        ),
     }
     jws.payload
 }
@@ -229,7 +250,15 @@ fn check_letter(
     report: &mut AuditReport,
 ) {
     let mut problems = Vec::new();
-    check_letter_claims(index, payload, letter, documents, ctx, numbering, &mut problems);
+    check_letter_claims(
+        index,
+        payload,
+        letter,
+        documents,
+        ctx,
+        numbering,
+        &mut problems,
+    );
     if letter.is_some() {
         report.letters += 1;
     }
@@ -264,14 +293,22 @@ fn check_letter_claims(
         return fail(format!("letter {} has no record", claims.number));
     };
     if letter.number != claims.number {
-        fail(format!("the record says number {} but the receipt {}", letter.number, claims.number));
+        fail(format!(
+            "the record says number {} but the receipt {}",
+            letter.number, claims.number
+        ));
     }
     let time = format_timestamp(letter.registered_at_ms);
     if time != claims.registered_at {
-        fail(format!("the record says registered at {time} but the receipt {}", claims.registered_at));
+        fail(format!(
+            "the record says registered at {time} but the receipt {}",
+            claims.registered_at
+        ));
     }
     if letter.registered_at_ms < numbering.last_ms {
-        fail(format!("registered at {time}, before the letter it follows"));
+        fail(format!(
+            "registered at {time}, before the letter it follows"
+        ));
     }
     numbering.last_ms = numbering.last_ms.max(letter.registered_at_ms);
     let year = year_of(letter.registered_at_ms, ctx.tz);
@@ -279,14 +316,20 @@ fn check_letter_claims(
     *seq += 1;
     let expected = ctx.format.format(ctx.prefix, year, *seq);
     if claims.number != expected {
-        fail(format!("number {} breaks the sequence: expected {expected}", claims.number));
+        fail(format!(
+            "number {} breaks the sequence: expected {expected}",
+            claims.number
+        ));
     }
     match serde_json::from_str::<LetterMetadata>(&letter.metadata)
         .map_err(|e| e.to_string())
         .and_then(|m| metadata_mac(&letter.access_code, &m).map_err(|e| e.to_string()))
     {
         Ok(mac) if mac == claims.metadata_sha256 => {}
-        Ok(_) => fail("the stored metadata or access code does not match the receipt's metadata_sha256".into()),
+        Ok(_) => fail(
+            "the stored metadata or access code does not match the receipt's metadata_sha256"
+                .into(),
+        ),
         Err(e) => fail(format!("the stored metadata is unreadable: {e}")),
     }
     let stored: Vec<DocumentDigest> = documents
@@ -306,12 +349,20 @@ fn check_letter_claims(
 }
 
 /// Re-hashes one stored document file.
-fn check_document_file(index: u64, d: &DocumentRow, store: &DocumentStore, report: &mut AuditReport) {
+fn check_document_file(
+    index: u64,
+    d: &DocumentRow,
+    store: &DocumentStore,
+    report: &mut AuditReport,
+) {
     match store.rehash(&d.sha256) {
         Ok((sha, size)) if sha == d.sha256 && size == d.size as u64 => {}
         Ok(_) => report.problem(
             Some(index),
-            format!("leaf {index}: document file {} has changed on disk", d.sha256),
+            format!(
+                "leaf {index}: document file {} has changed on disk",
+                d.sha256
+            ),
         ),
         Err(e) => report.problem(Some(index), format!("leaf {index}: {e}")),
     }
@@ -319,7 +370,11 @@ fn check_document_file(index: u64, d: &DocumentRow, store: &DocumentStore, repor
 
 /// Recomputes the tree level by level and compares every stored node.
 /// Returns the recomputed levels (level 0 = leaf hashes).
-fn check_nodes<S: Store>(store: &mut S, leaves: Vec<Hash>, report: &mut AuditReport) -> Result<Vec<Vec<Hash>>> {
+fn check_nodes<S: Store>(
+    store: &mut S,
+    leaves: Vec<Hash>,
+    report: &mut AuditReport,
+) -> Result<Vec<Vec<Hash>>> {
     let mut levels = vec![leaves];
     let mut expected_total = 0u64;
     let mut level = 0usize;
@@ -415,20 +470,38 @@ fn check_checkpoints<S: Store>(
                 }
             };
             if checkpoint.size != size || checkpoint.origin != ctx.origin {
-                report.problem(at, format!("checkpoint stored as size {size} says {} of {:?}", checkpoint.size, checkpoint.origin));
+                report.problem(
+                    at,
+                    format!(
+                        "checkpoint stored as size {size} says {} of {:?}",
+                        checkpoint.size, checkpoint.origin
+                    ),
+                );
                 continue;
             }
             match root_of(levels, size) {
                 Some(root) if root == checkpoint.root => {}
-                Some(_) => report.problem(at, format!("checkpoint of size {size}: its root differs from the recomputed tree")),
-                None => report.problem(at, format!("checkpoint of size {size} is beyond the log's {} leaves", report.leaves)),
+                Some(_) => report.problem(
+                    at,
+                    format!("checkpoint of size {size}: its root differs from the recomputed tree"),
+                ),
+                None => report.problem(
+                    at,
+                    format!(
+                        "checkpoint of size {size} is beyond the log's {} leaves",
+                        report.leaves
+                    ),
+                ),
             }
         }
     }
     if latest != Some(report.tree_size) {
         report.problem(
             None,
-            format!("the latest checkpoint does not cover the log head's {} leaves", report.tree_size),
+            format!(
+                "the latest checkpoint does not cover the log head's {} leaves",
+                report.tree_size
+            ),
         );
     }
     Ok(())

@@ -59,7 +59,13 @@ mod tests {
     #[test]
     fn timestamps_are_utc_with_milliseconds() {
         assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_timestamp(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
-        assert_eq!(parse_timestamp("2026-11-18T11:06:40.123Z"), Some(1_795_000_000_123));
+        assert_eq!(
+            format_timestamp(1_795_000_000_123),
+            "2026-11-18T11:06:40.123Z"
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-18T11:06:40.123Z"),
+            Some(1_795_000_000_123)
+        );
     }
 }

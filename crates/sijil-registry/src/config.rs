@@ -89,12 +89,16 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let config = Config::new(origin.unwrap_or(DEFAULT_ORIGIN));
                 config.check()?;
-                let text = toml::to_string(&config)
-                    .map_err(|e| RegistryError::Setup(format!("cannot write configuration: {e}")))?;
+                let text = toml::to_string(&config).map_err(|e| {
+                    RegistryError::Setup(format!("cannot write configuration: {e}"))
+                })?;
                 crate::fsutil::write_atomic(&path, text.as_bytes(), 0o644)?;
                 Ok(config)
             }
-            Err(e) => Err(RegistryError::io(format!("cannot read {}", path.display()), e)),
+            Err(e) => Err(RegistryError::io(
+                format!("cannot read {}", path.display()),
+                e,
+            )),
         }
     }
 

@@ -100,10 +100,9 @@ impl DocumentStore {
 
     /// Stores a file from disk, with its own name.
     pub fn store_file(&self, path: &Path, media_type: &str) -> Result<StoredDocument> {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| RegistryError::Invalid(format!("{} has no usable file name", path.display())))?;
+        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+            RegistryError::Invalid(format!("{} has no usable file name", path.display()))
+        })?;
         let mut file = File::open(path)
             .map_err(|e| RegistryError::io(format!("cannot open {}", path.display()), e))?;
         self.store(name, media_type, &mut file, None)
@@ -118,7 +117,9 @@ impl DocumentStore {
     /// Opens a stored document for reading.
     pub fn open_document(&self, sha256: &str) -> Result<File> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(RegistryError::Invalid(format!("{sha256:?} is not a SHA-256 hash")));
+            return Err(RegistryError::Invalid(format!(
+                "{sha256:?} is not a SHA-256 hash"
+            )));
         }
         File::open(self.path(sha256)).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -152,7 +153,8 @@ impl DocumentStore {
 /// or bidirectional-override characters, not empty, at most 255 bytes.
 pub fn check_file_name(name: &str) -> Result<String> {
     let name = name.trim();
-    let bad = |why: &str| RegistryError::Invalid(format!("file name {name:?} is not accepted: {why}"));
+    let bad =
+        |why: &str| RegistryError::Invalid(format!("file name {name:?} is not accepted: {why}"));
     if name.is_empty() {
         return Err(bad("it is empty"));
     }
@@ -175,14 +177,20 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
 
 /// Accepts a media type of the form `type/subtype` (parameters dropped).
 pub fn check_media_type(media_type: &str) -> Result<String> {
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence.is_empty() {
         return Ok("application/octet-stream".into());
     }
     let token = |s: &str| {
         !s.is_empty()
             && s.len() <= 127
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
     };
     match essence.split_once('/') {
         Some((kind, sub)) if token(kind) && token(sub) => Ok(essence),
@@ -205,7 +213,10 @@ mod tests {
         assert_eq!(a.sha256, b.sha256);
         assert_eq!(a.sha256, hex::encode(Sha256::digest(b"same bytes")));
         assert_eq!(a.size, 10);
-        assert_eq!(fs::read(store.path(&a.sha256)).ok().as_deref(), Some(&b"same bytes"[..]));
+        assert_eq!(
+            fs::read(store.path(&a.sha256)).ok().as_deref(),
+            Some(&b"same bytes"[..])
+        );
         assert_eq!(store.rehash(&a.sha256)?, (a.sha256.clone(), 10));
         Ok(())
     }
@@ -227,13 +238,22 @@ mod tests {
         assert!(check_file_name("invoice\u{202E}fdp.exe").is_err());
         assert!(check_file_name("line\nbreak.pdf").is_err());
         assert!(check_file_name(&"x".repeat(256)).is_err());
-        assert_eq!(check_file_name(" شكاية.pdf ").ok().as_deref(), Some("شكاية.pdf"));
+        assert_eq!(
+            check_file_name(" شكاية.pdf ").ok().as_deref(),
+            Some("شكاية.pdf")
+        );
     }
 
     #[test]
     fn media_types_must_be_type_slash_subtype() {
-        assert_eq!(check_media_type("Application/PDF; q=1").ok().as_deref(), Some("application/pdf"));
-        assert_eq!(check_media_type("").ok().as_deref(), Some("application/octet-stream"));
+        assert_eq!(
+            check_media_type("Application/PDF; q=1").ok().as_deref(),
+            Some("application/pdf")
+        );
+        assert_eq!(
+            check_media_type("").ok().as_deref(),
+            Some("application/octet-stream")
+        );
         assert!(check_media_type("pdf").is_err());
         assert!(check_media_type("text/<script>").is_err());
     }

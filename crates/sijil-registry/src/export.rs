@@ -21,7 +21,11 @@ pub const HEADER: [&str; 7] = [
 ];
 
 /// Writes letters (in log order) as CSV; document hashes are joined by `;`.
-pub(crate) fn write_csv(out: impl Write, letters: &[LetterRow], documents: &[DocumentRow]) -> Result<usize> {
+pub(crate) fn write_csv(
+    out: impl Write,
+    letters: &[LetterRow],
+    documents: &[DocumentRow],
+) -> Result<usize> {
     let fail = |e: csv::Error| RegistryError::Invalid(format!("cannot write the CSV: {e}"));
     let mut hashes: HashMap<i64, Vec<&str>> = HashMap::new();
     for d in documents {
@@ -31,9 +35,15 @@ pub(crate) fn write_csv(out: impl Write, letters: &[LetterRow], documents: &[Doc
     writer.write_record(HEADER).map_err(fail)?;
     for letter in letters {
         let metadata: LetterMetadata = serde_json::from_str(&letter.metadata).map_err(|e| {
-            RegistryError::Integrity(format!("letter {}: stored metadata is unreadable: {e}", letter.number))
+            RegistryError::Integrity(format!(
+                "letter {}: stored metadata is unreadable: {e}",
+                letter.number
+            ))
         })?;
-        let docs = hashes.get(&letter.leaf_index).map(|h| h.join(";")).unwrap_or_default();
+        let docs = hashes
+            .get(&letter.leaf_index)
+            .map(|h| h.join(";"))
+            .unwrap_or_default();
         writer
             .write_record([
                 letter.number.as_str(),

@@ -113,7 +113,9 @@ impl KeyRing {
 
     /// When the private key file last changed (to notice a rotation by another process).
     pub fn key_modified(&self) -> Option<SystemTime> {
-        fs::metadata(self.key_path()).and_then(|m| m.modified()).ok()
+        fs::metadata(self.key_path())
+            .and_then(|m| m.modified())
+            .ok()
     }
 
     /// Loads the current key; refuses a key file that others can read, or a
@@ -133,7 +135,10 @@ impl KeyRing {
         let pem = fs::read_to_string(&path)
             .map_err(|e| RegistryError::io(format!("cannot read {}", path.display()), e))?;
         let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-            RegistryError::Setup(format!("{} is not an Ed25519 PKCS#8 key: {e}", path.display()))
+            RegistryError::Setup(format!(
+                "{} is not an Ed25519 PKCS#8 key: {e}",
+                path.display()
+            ))
         })?;
         let kid = key_id(&self.origin, &key.verifying_key());
         let jwks = self.jwks()?;
@@ -175,7 +180,8 @@ impl KeyRing {
         for jwk in jwks.keys.iter_mut().filter(|k| k.kid == old.kid) {
             jwk.not_after = Some(now.to_owned());
         }
-        jwks.keys.push(Jwk::new(&key.verifying_key(), &kid, now, None));
+        jwks.keys
+            .push(Jwk::new(&key.verifying_key(), &kid, now, None));
         // Ring first: a crash between the two writes leaves a retired key in the
         // PEM file, which `signer` refuses with a clear message.
         self.write_jwks(&jwks)?;

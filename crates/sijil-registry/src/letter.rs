@@ -144,9 +144,9 @@ pub fn check_metadata(mut m: LetterMetadata) -> Result<LetterMetadata> {
     optional("letter_date", &mut m.letter_date, false)?;
     optional("notes", &mut m.notes, true)?;
     if let Some(email) = &m.sender.email {
-        let well_formed = email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !email.contains(' '));
+        let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !email.contains(' ')
+        });
         if !well_formed {
             return Err(RegistryError::Invalid(format!(
                 "sender.email {email:?} is not an e-mail address"
@@ -155,7 +155,9 @@ pub fn check_metadata(mut m: LetterMetadata) -> Result<LetterMetadata> {
     }
     if let Some(date) = &m.letter_date {
         NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
-            RegistryError::Invalid(format!("letter_date {date:?} is not a date like 2026-11-20"))
+            RegistryError::Invalid(format!(
+                "letter_date {date:?} is not a date like 2026-11-20"
+            ))
         })?;
     }
     Ok(m)
@@ -187,7 +189,10 @@ mod tests {
     fn metadata_is_trimmed_and_empty_optionals_dropped() {
         let m = check_metadata(metadata()).ok();
         let m = m.as_ref();
-        assert_eq!(m.map(|m| m.sender.name.as_str()), Some("Fatima Zahra Bennani"));
+        assert_eq!(
+            m.map(|m| m.sender.name.as_str()),
+            Some("Fatima Zahra Bennani")
+        );
         assert_eq!(m.and_then(|m| m.sender.national_id.clone()), None);
     }
 

@@ -30,9 +30,8 @@ impl NumberFormat {
     /// Parses a template made of text and the placeholders `{prefix}`, `{year}`,
     /// `{seq}` and `{seq:0N}` (zero-padded to N digits).
     pub fn parse(template: &str) -> Result<Self> {
-        let invalid = |why: &str| {
-            RegistryError::Setup(format!("invalid number format {template:?}: {why}"))
-        };
+        let invalid =
+            |why: &str| RegistryError::Setup(format!("invalid number format {template:?}: {why}"));
         let mut parts = Vec::new();
         let mut rest = template;
         while let Some(open) = rest.find('{') {
@@ -64,7 +63,10 @@ impl NumberFormat {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
-        if parts.iter().any(|p| matches!(p, Part::Text(t) if t.contains('}'))) {
+        if parts
+            .iter()
+            .any(|p| matches!(p, Part::Text(t) if t.contains('}')))
+        {
             return Err(invalid("unmatched '}'"));
         }
         if !parts.contains(&Part::Year) || !parts.iter().any(|p| matches!(p, Part::Seq { .. })) {

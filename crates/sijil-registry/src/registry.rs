@@ -22,7 +22,9 @@ use crate::db::{with_conn, Database, DatabaseUrl};
 use crate::documents::DocumentStore;
 use crate::error::{RegistryError, Result};
 use crate::keys::KeyRing;
-use crate::letter::{check_metadata, DocumentRecord, LetterRecord, NewLetter, Registration, MAX_DOCUMENTS};
+use crate::letter::{
+    check_metadata, DocumentRecord, LetterRecord, NewLetter, Registration, MAX_DOCUMENTS,
+};
 use crate::log::proofs;
 use crate::sequencer::{ensure_checkpoint, BatchStats, Context, PreparedLetter, Sequencer};
 
@@ -299,8 +301,7 @@ impl Registry {
         let index = i64::try_from(index)
             .map_err(|_| RegistryError::NotFound(format!("there is no log entry {index}")))?;
         self.read(|s| {
-            Ok(s
-                .leaf(index)?
+            Ok(s.leaf(index)?
                 .ok_or_else(|| RegistryError::NotFound(format!("there is no log entry {index}")))?
                 .receipt)
         })
@@ -351,7 +352,12 @@ impl Registry {
 
     /// Writes the register of letters registered from `from` to `to` (inclusive,
     /// calendar days in the registry's time zone) as CSV; returns how many.
-    pub fn export_csv(&self, from: NaiveDate, to: NaiveDate, out: impl std::io::Write) -> Result<usize> {
+    pub fn export_csv(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        out: impl std::io::Write,
+    ) -> Result<usize> {
         if to < from {
             return Err(RegistryError::Invalid(format!(
                 "the period ends ({to}) before it starts ({from})"
@@ -380,7 +386,9 @@ impl Registry {
             .from_local_datetime(&midnight)
             .earliest()
             .map(|t| t.timestamp_millis())
-            .ok_or_else(|| RegistryError::Invalid(format!("{day} has no midnight in {}", self.inner.tz)))
+            .ok_or_else(|| {
+                RegistryError::Invalid(format!("{day} has no midnight in {}", self.inner.tz))
+            })
     }
 }
 
@@ -433,7 +441,11 @@ fn check_size(s: &mut dyn ReadStore, tree_size: u64) -> Result<()> {
     Ok(())
 }
 
-fn bundle_for(s: &mut dyn ReadStore, letter: &LetterRecord, checkpoint: CheckpointRow) -> Result<Bundle> {
+fn bundle_for(
+    s: &mut dyn ReadStore,
+    letter: &LetterRecord,
+    checkpoint: CheckpointRow,
+) -> Result<Bundle> {
     let tree_size = checkpoint.tree_size as u64;
     Ok(Bundle {
         receipt: letter.receipt.clone(),
@@ -447,9 +459,16 @@ fn bundle_for(s: &mut dyn ReadStore, letter: &LetterRecord, checkpoint: Checkpoi
 }
 
 /// Builds a letter record from its rows.
-pub(crate) fn letter_record(row: LetterRow, documents: Vec<DocumentRow>, receipt: String) -> Result<LetterRecord> {
+pub(crate) fn letter_record(
+    row: LetterRow,
+    documents: Vec<DocumentRow>,
+    receipt: String,
+) -> Result<LetterRecord> {
     let metadata: LetterMetadata = serde_json::from_str(&row.metadata).map_err(|e| {
-        RegistryError::Integrity(format!("letter {}: stored metadata is unreadable: {e}", row.number))
+        RegistryError::Integrity(format!(
+            "letter {}: stored metadata is unreadable: {e}",
+            row.number
+        ))
     })?;
     Ok(LetterRecord {
         index: row.leaf_index as u64,

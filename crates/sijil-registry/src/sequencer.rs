@@ -228,7 +228,8 @@ impl Worker {
             Some(conn) => conn,
             None => self.context.db.dedicated()?,
         };
-        let result = with_conn!(&mut conn, c => commit_batch(c, &self.context, &self.signer, letters));
+        let result =
+            with_conn!(&mut conn, c => commit_batch(c, &self.context, &self.signer, letters));
         self.conn = Some(conn);
         result
     }
@@ -341,7 +342,11 @@ fn commit_batch<S: Store>(
 
 /// Signs and stores a checkpoint of the current tree if none exists yet (a new
 /// registry publishes the empty tree's checkpoint).
-pub(crate) fn ensure_checkpoint<S: Store>(store: &mut S, origin: &str, signer: &Signer) -> Result<()> {
+pub(crate) fn ensure_checkpoint<S: Store>(
+    store: &mut S,
+    origin: &str,
+    signer: &Signer,
+) -> Result<()> {
     store.write_transaction(|store| {
         if store.latest_checkpoint()?.is_some() {
             return Ok(());

@@ -9,7 +9,12 @@ use sijil_registry::Registry;
 
 use crate::output;
 
-pub fn run(registry: &Registry, from: NaiveDate, to: NaiveDate, out: Option<&Path>) -> Result<ExitCode> {
+pub fn run(
+    registry: &Registry,
+    from: NaiveDate,
+    to: NaiveDate,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
     let mut csv = Vec::new();
     let count = registry.export_csv(from, to, &mut csv)?;
     output::emit(out, &csv)?;

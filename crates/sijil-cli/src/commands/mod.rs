@@ -40,7 +40,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show { ref number } => show::run(&open(None)?, number),
         Command::Verify(ref args) => verify::run(&cli.data_dir, args),
         Command::Audit { skip_documents } => audit::run(&open(None)?, skip_documents),
-        Command::Export { from, to, ref out } => export::run(&open(None)?, from, to, out.as_deref()),
+        Command::Export { from, to, ref out } => {
+            export::run(&open(None)?, from, to, out.as_deref())
+        }
         Command::Keys { ref command } => keys::run(&open(None)?, command),
     }
 }

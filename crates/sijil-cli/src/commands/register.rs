@@ -22,7 +22,7 @@ pub fn run(registry: &Registry, args: &RegisterArgs) -> Result<ExitCode> {
         reference: args.reference.clone(),
         addressee: args.addressee.clone(),
         subject: args.subject.clone(),
-        channel: args.channel.clone(),
+        channel: args.channel,
         letter_date: args.letter_date.clone(),
         notes: args.notes.clone(),
     };
@@ -49,7 +49,10 @@ pub fn run(registry: &Registry, args: &RegisterArgs) -> Result<ExitCode> {
         output::write_file(path, proof.as_bytes())?;
     }
     output::emit(args.out.as_deref(), &json)?;
-    eprintln!("registered {} at {}", registration.number, registration.registered_at);
+    eprintln!(
+        "registered {} at {}",
+        registration.number, registration.registered_at
+    );
     eprintln!("access code: {}", registration.access_code);
     Ok(ExitCode::SUCCESS)
 }

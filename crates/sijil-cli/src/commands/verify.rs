@@ -19,7 +19,8 @@ pub fn run(data_dir: &Path, args: &VerifyArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| data_dir.join("keys").join("jwks.json"));
     let jwks: Jwks = serde_json::from_slice(
-        &fs::read(&jwks_path).with_context(|| format!("cannot read the keys {}", jwks_path.display()))?,
+        &fs::read(&jwks_path)
+            .with_context(|| format!("cannot read the keys {}", jwks_path.display()))?,
     )
     .with_context(|| format!("{} is not a JWKS", jwks_path.display()))?;
     let documents = args
@@ -34,7 +35,10 @@ pub fn run(data_dir: &Path, args: &VerifyArgs) -> Result<ExitCode> {
     }
     if report.passed() {
         match &report.claims {
-            Some(c) => println!("verified: {} registered at {} by {}", c.number, c.registered_at, c.registry),
+            Some(c) => println!(
+                "verified: {} registered at {} by {}",
+                c.number, c.registered_at, c.registry
+            ),
             None => println!("verified"),
         }
         Ok(ExitCode::SUCCESS)
@@ -46,13 +50,18 @@ pub fn run(data_dir: &Path, args: &VerifyArgs) -> Result<ExitCode> {
 
 /// Reads a JSON bundle, or a bare receipt with its tlog-proof file.
 fn read_bundle(path: &Path, tlog_proof: Option<&Path>) -> Result<Bundle> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let trimmed = text.trim();
     if trimmed.starts_with('{') {
         if tlog_proof.is_some() {
-            bail!("{} is a bundle: --tlog-proof goes with a bare receipt", path.display());
+            bail!(
+                "{} is a bundle: --tlog-proof goes with a bare receipt",
+                path.display()
+            );
         }
-        return serde_json::from_str(trimmed).with_context(|| format!("{} is not a bundle", path.display()));
+        return serde_json::from_str(trimmed)
+            .with_context(|| format!("{} is not a bundle", path.display()));
     }
     let proof_path: PathBuf = match tlog_proof {
         Some(p) => p.to_path_buf(),
@@ -69,11 +78,16 @@ fn read_bundle(path: &Path, tlog_proof: Option<&Path>) -> Result<Bundle> {
 
 /// Streams a file through SHA-256.
 fn hash_file(path: &Path) -> Result<DocumentCheckInput> {
-    let mut file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file =
+        fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut hasher = Sha256::new();
-    let size = std::io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {}", path.display()))?;
+    let size = std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(DocumentCheckInput {
-        label: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        label: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         sha256: hex::encode(hasher.finalize()),
         size,
     })

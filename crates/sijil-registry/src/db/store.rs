@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel::upsert::excluded;
 
-use super::schema::{checkpoints, counters, leaves, letter_documents, letters, log_head, tree_nodes};
+use super::schema::{
+    checkpoints, counters, leaves, letter_documents, letters, log_head, tree_nodes,
+};
 use crate::error::Result;
 
 /// Rows are inserted in chunks so that no statement exceeds a backend's bind limit.
@@ -156,10 +158,14 @@ macro_rules! impl_store {
 
             fn write_batch(&mut self, rows: &BatchRows) -> QueryResult<()> {
                 for chunk in rows.leaves.chunks(INSERT_CHUNK) {
-                    diesel::insert_into(leaves::table).values(chunk).execute(self)?;
+                    diesel::insert_into(leaves::table)
+                        .values(chunk)
+                        .execute(self)?;
                 }
                 for chunk in rows.letters.chunks(INSERT_CHUNK) {
-                    diesel::insert_into(letters::table).values(chunk).execute(self)?;
+                    diesel::insert_into(letters::table)
+                        .values(chunk)
+                        .execute(self)?;
                 }
                 for chunk in rows.documents.chunks(INSERT_CHUNK) {
                     diesel::insert_into(letter_documents::table)
@@ -167,7 +173,9 @@ macro_rules! impl_store {
                         .execute(self)?;
                 }
                 for chunk in rows.nodes.chunks(INSERT_CHUNK) {
-                    diesel::insert_into(tree_nodes::table).values(chunk).execute(self)?;
+                    diesel::insert_into(tree_nodes::table)
+                        .values(chunk)
+                        .execute(self)?;
                 }
                 for (year, value) in &rows.counters {
                     diesel::insert_into(counters::table)
@@ -203,7 +211,11 @@ macro_rules! impl_store {
                     .optional()
             }
 
-            fn checkpoints_from(&mut self, size: i64, limit: i64) -> QueryResult<Vec<CheckpointRow>> {
+            fn checkpoints_from(
+                &mut self,
+                size: i64,
+                limit: i64,
+            ) -> QueryResult<Vec<CheckpointRow>> {
                 checkpoints::table
                     .filter(checkpoints::tree_size.ge(size))
                     .order(checkpoints::tree_size.asc())
@@ -229,7 +241,12 @@ macro_rules! impl_store {
                     .load(self)
             }
 
-            fn nodes_from(&mut self, level: i32, index: i64, limit: i64) -> QueryResult<Vec<NodeRow>> {
+            fn nodes_from(
+                &mut self,
+                level: i32,
+                index: i64,
+                limit: i64,
+            ) -> QueryResult<Vec<NodeRow>> {
                 tree_nodes::table
                     .filter(tree_nodes::level.eq(level))
                     .filter(tree_nodes::node_index.ge(index))
@@ -288,7 +305,10 @@ macro_rules! impl_store {
                 letter_documents::table
                     .filter(letter_documents::leaf_index.ge(first))
                     .filter(letter_documents::leaf_index.le(last))
-                    .order((letter_documents::leaf_index.asc(), letter_documents::position.asc()))
+                    .order((
+                        letter_documents::leaf_index.asc(),
+                        letter_documents::position.asc(),
+                    ))
                     .select(DocumentRow::as_select())
                     .load(self)
             }

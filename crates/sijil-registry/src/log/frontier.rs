@@ -18,6 +18,15 @@ pub(crate) struct Frontier {
 }
 
 impl Frontier {
+    /// The frontier of the empty tree.
+    #[cfg(test)]
+    pub(crate) fn empty() -> Self {
+        Frontier {
+            size: 0,
+            nodes: Vec::new(),
+        }
+    }
+
     /// Reads the frontier of a tree of `size` leaves from the stored nodes.
     pub(crate) fn load(store: &mut dyn NodeSource, size: u64) -> Result<Self> {
         let mut nodes = Vec::new();
@@ -84,4 +93,34 @@ pub(crate) fn to_hash(bytes: &[u8], level: u32, index: u64) -> Result<Hash> {
             "tree node at level {level} index {index} is not 32 bytes"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sijil_receipt::merkle::{leaf_hash, root_from_leaf_hashes};
+
+    #[test]
+    fn appending_leaves_gives_the_rfc6962_root_and_every_perfect_node_once() {
+        let mut frontier = Frontier::empty();
+        let mut leaves = Vec::new();
+        let mut nodes = Vec::new();
+        for i in 0u32..300 {
+            let leaf = leaf_hash(&i.to_be_bytes());
+            leaves.push(leaf);
+            frontier.append(leaf, &mut nodes);
+            assert_eq!(
+                frontier.root(),
+                root_from_leaf_hashes(&leaves),
+                "size {}",
+                i + 1
+            );
+        }
+        // A tree of n leaves has n + n/2 + n/4 + ... perfect nodes.
+        let expected: u64 = (0..9).map(|level| 300u64 >> level).sum();
+        assert_eq!(nodes.len() as u64, expected);
+        let level2 = nodes.iter().find(|n| n.level == 2 && n.node_index == 1);
+        let want = root_from_leaf_hashes(&leaves[4..8]);
+        assert_eq!(level2.map(|n| n.hash.clone()), Some(want.to_vec()));
+    }
 }

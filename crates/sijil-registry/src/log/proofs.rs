@@ -51,7 +51,11 @@ pub(crate) fn root(store: &mut dyn NodeSource, size: u64) -> Result<Hash> {
 }
 
 /// The inclusion proof of leaf `index` in the tree of `tree_size` leaves.
-pub(crate) fn inclusion(store: &mut dyn NodeSource, index: u64, tree_size: u64) -> Result<Vec<Hash>> {
+pub(crate) fn inclusion(
+    store: &mut dyn NodeSource,
+    index: u64,
+    tree_size: u64,
+) -> Result<Vec<Hash>> {
     let ranges = inclusion_proof_ranges(index, tree_size).map_err(|_| {
         RegistryError::Invalid(format!(
             "index {index} is not in a tree of size {tree_size}: it must be below the size"
@@ -61,7 +65,11 @@ pub(crate) fn inclusion(store: &mut dyn NodeSource, index: u64, tree_size: u64) 
 }
 
 /// The consistency proof between the trees of `old_size` and `new_size` leaves.
-pub(crate) fn consistency(store: &mut dyn NodeSource, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {
+pub(crate) fn consistency(
+    store: &mut dyn NodeSource,
+    old_size: u64,
+    new_size: u64,
+) -> Result<Vec<Hash>> {
     let ranges = consistency_proof_ranges(old_size, new_size).map_err(|_| {
         RegistryError::Invalid(format!(
             "no consistency proof from {old_size} to {new_size}: it needs 0 < from <= to"

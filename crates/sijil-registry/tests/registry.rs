@@ -1,0 +1,506 @@
+//! The registry's behaviour, checked on SQLite and on PostgreSQL alike.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::{TimeZone, Utc};
+use common::{letter, metadata, Backend, ManualClock, TestRegistry};
+use sijil_receipt::claims::RegistrationClaims;
+use sijil_receipt::jws::parse_compact;
+use sijil_receipt::merkle::{self, leaf_hash};
+use sijil_receipt::metadata::metadata_mac;
+use sijil_receipt::verify::{verify_bundle, DocumentCheckInput};
+use sijil_registry::{AuditOptions, NewLetter, Registry, RegistryError};
+
+/// Runs each listed test on both backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_registered_letter_has_a_receipt_that_verifies_with_its_documents,
+    numbers_are_gapless_and_restart_at_one_each_january,
+    registration_time_never_decreases_when_the_clock_steps_back,
+    concurrent_registrations_get_gapless_numbers_and_verifying_receipts,
+    two_registries_on_one_database_share_one_gapless_log,
+    proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree,
+    lookups_return_a_fresh_proof_against_the_latest_checkpoint,
+    letters_are_found_by_document_hash,
+    the_metadata_hash_opens_only_with_the_access_code,
+    invalid_letters_are_refused_and_nothing_is_written,
+    receipts_signed_before_a_key_rotation_still_verify,
+    audit_passes_on_an_untouched_register,
+    audit_names_the_index_of_an_altered_letter,
+    audit_names_the_index_of_an_altered_tree_node,
+    audit_detects_a_forged_checkpoint,
+    export_lists_the_period_in_order,
+    shutdown_refuses_new_registrations,
+);
+
+fn verify_all(registry: &Registry, registration: &sijil_registry::Registration) {
+    let report = verify_bundle(&registration.bundle, &registry.jwks().unwrap(), &[]);
+    assert!(report.passed(), "{:#?}", report.checks);
+}
+
+fn a_registered_letter_has_a_receipt_that_verifies_with_its_documents(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let scan = t.store("scan.pdf", b"%PDF-1.7 scanned letter");
+    let annex = t.store("annexe.pdf", b"%PDF-1.7 annex");
+    let registration = t
+        .registry
+        .register(letter("Fatima", vec![scan.clone(), annex]))
+        .unwrap();
+    assert_eq!(registration.index, 0);
+    assert!(
+        registration.number.ends_with("-000001"),
+        "{}",
+        registration.number
+    );
+    let documents = [DocumentCheckInput {
+        label: "scan.pdf".into(),
+        sha256: scan.sha256.clone(),
+        size: scan.size,
+    }];
+    let report = verify_bundle(
+        &registration.bundle,
+        &t.registry.jwks().unwrap(),
+        &documents,
+    );
+    assert!(report.passed(), "{:#?}", report.checks);
+    let claims = report.claims.unwrap();
+    assert_eq!(claims.documents.len(), 2);
+    assert_eq!(claims.registry, "bo.test.example");
+    let wrong = [DocumentCheckInput {
+        label: "other.pdf".into(),
+        sha256: sijil_receipt::sha256_hex(b"another file"),
+        size: 12,
+    }];
+    assert!(!verify_bundle(&registration.bundle, &t.registry.jwks().unwrap(), &wrong).passed());
+}
+
+fn numbers_are_gapless_and_restart_at_one_each_january(backend: Backend) {
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 58).unwrap());
+    let t = TestRegistry::open_with_clock(backend, Some(clock.clone()));
+    let a = t.registry.register(letter("A", vec![])).unwrap();
+    let b = t.registry.register(letter("B", vec![])).unwrap();
+    clock.set(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 1).unwrap());
+    let c = t.registry.register(letter("C", vec![])).unwrap();
+    let d = t.registry.register(letter("D", vec![])).unwrap();
+    assert_eq!(
+        [a.number, b.number, c.number, d.number],
+        [
+            "BO-2026-000001",
+            "BO-2026-000002",
+            "BO-2027-000001",
+            "BO-2027-000002"
+        ]
+    );
+    assert_eq!([a.index, b.index, c.index, d.index], [0, 1, 2, 3]);
+}
+
+fn registration_time_never_decreases_when_the_clock_steps_back(backend: Backend) {
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap());
+    let t = TestRegistry::open_with_clock(backend, Some(clock.clone()));
+    let first = t.registry.register(letter("A", vec![])).unwrap();
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap());
+    let second = t.registry.register(letter("B", vec![])).unwrap();
+    assert_eq!(first.registered_at, "2026-11-20T10:00:00.000Z");
+    assert_eq!(second.registered_at, first.registered_at);
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 1).unwrap());
+    let third = t.registry.register(letter("C", vec![])).unwrap();
+    assert_eq!(third.registered_at, "2026-11-20T10:00:01.000Z");
+    assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
+}
+
+fn concurrent_registrations_get_gapless_numbers_and_verifying_receipts(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let threads = 16;
+    let per_thread = 15;
+    let registrations: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let registry = t.registry.clone();
+                s.spawn(move || {
+                    (0..per_thread)
+                        .map(|j| {
+                            registry
+                                .register(letter(&format!("T{i}-{j}"), vec![]))
+                                .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let total = threads * per_thread;
+    let indices: BTreeSet<u64> = registrations.iter().map(|r| r.index).collect();
+    assert_eq!(indices, (0..total as u64).collect());
+    let numbers: BTreeSet<String> = registrations.iter().map(|r| r.number.clone()).collect();
+    let year = &registrations[0].number[3..7];
+    let expected: BTreeSet<String> = (1..=total).map(|n| format!("BO-{year}-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+    for r in &registrations {
+        verify_all(&t.registry, r);
+    }
+    assert!(t.registry.batch_stats().letters == total as u64);
+    assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
+}
+
+fn two_registries_on_one_database_share_one_gapless_log(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let other = TestRegistry::reopen_at(&t.dir, &t.database_url, None);
+    let registrations: Vec<_> = std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            (0..25)
+                .map(|i| {
+                    t.registry
+                        .register(letter(&format!("A{i}"), vec![]))
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        });
+        let b = s.spawn(|| {
+            (0..25)
+                .map(|i| other.register(letter(&format!("B{i}"), vec![])).unwrap())
+                .collect::<Vec<_>>()
+        });
+        let mut all = a.join().unwrap();
+        all.extend(b.join().unwrap());
+        all
+    });
+    let indices: BTreeSet<u64> = registrations.iter().map(|r| r.index).collect();
+    assert_eq!(indices, (0..50).collect());
+    for r in &registrations {
+        verify_all(&t.registry, r);
+    }
+    assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
+}
+
+fn proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    for i in 0..37 {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![]))
+            .unwrap();
+    }
+    let leaves: Vec<_> = (0..37)
+        .map(|i| {
+            leaf_hash(
+                &parse_compact(&t.registry.entry(i).unwrap())
+                    .unwrap()
+                    .payload,
+            )
+        })
+        .collect();
+    for size in [1u64, 2, 5, 8, 13, 32, 37] {
+        let root = merkle::root_from_leaf_hashes(&leaves[..size as usize]);
+        for index in 0..size {
+            let proof = t.registry.inclusion_proof(index, size).unwrap();
+            assert_eq!(
+                proof.hashes,
+                merkle::inclusion_proof(&leaves[..size as usize], index).unwrap()
+            );
+            merkle::verify_inclusion(index, size, &leaves[index as usize], &proof.hashes, &root)
+                .unwrap();
+        }
+        for old in 1..=size {
+            let proof = t.registry.consistency_proof(old, size).unwrap();
+            assert_eq!(
+                proof,
+                merkle::consistency_proof(&leaves[..size as usize], old).unwrap()
+            );
+        }
+    }
+    assert!(matches!(
+        t.registry.inclusion_proof(5, 5),
+        Err(RegistryError::Invalid(_))
+    ));
+    assert!(matches!(
+        t.registry.inclusion_proof(0, 38),
+        Err(RegistryError::Invalid(_))
+    ));
+    assert!(matches!(
+        t.registry.consistency_proof(0, 5),
+        Err(RegistryError::Invalid(_))
+    ));
+    assert!(matches!(
+        t.registry.consistency_proof(6, 5),
+        Err(RegistryError::Invalid(_))
+    ));
+}
+
+fn lookups_return_a_fresh_proof_against_the_latest_checkpoint(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let first = t.registry.register(letter("A", vec![])).unwrap();
+    for i in 0..4 {
+        t.registry
+            .register(letter(&format!("B{i}"), vec![]))
+            .unwrap();
+    }
+    let lookup = t.registry.lookup(&first.number).unwrap();
+    assert_eq!(lookup.bundle.receipt, first.bundle.receipt);
+    assert_eq!(lookup.bundle.inclusion_proof.tree_size, 5);
+    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 5);
+    let report = verify_bundle(&lookup.bundle, &t.registry.jwks().unwrap(), &[]);
+    assert!(report.passed(), "{:#?}", report.checks);
+    assert_eq!(lookup.letter.metadata.sender.name, "A");
+    assert!(matches!(
+        t.registry.lookup("BO-1999-000001"),
+        Err(RegistryError::NotFound(_))
+    ));
+}
+
+fn letters_are_found_by_document_hash(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let doc = t.store("plainte.pdf", b"the complaint");
+    let a = t.registry.register(letter("A", vec![doc.clone()])).unwrap();
+    t.registry.register(letter("B", vec![])).unwrap();
+    let c = t.registry.register(letter("C", vec![doc.clone()])).unwrap();
+    let found = t
+        .registry
+        .lookup_by_document(&doc.sha256.to_uppercase())
+        .unwrap();
+    let numbers: Vec<_> = found.iter().map(|l| l.letter.number.clone()).collect();
+    assert_eq!(numbers, vec![a.number, c.number]);
+    assert!(t
+        .registry
+        .lookup_by_document(&sijil_receipt::sha256_hex(b"unknown"))
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        t.registry.lookup_by_document("xyz"),
+        Err(RegistryError::Invalid(_))
+    ));
+    // Identical documents are stored once.
+    assert!(t.registry.documents().path(&doc.sha256).is_file());
+}
+
+fn the_metadata_hash_opens_only_with_the_access_code(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let registration = t.registry.register(letter("Fatima", vec![])).unwrap();
+    let claims = RegistrationClaims::from_payload(
+        &parse_compact(&registration.bundle.receipt).unwrap().payload,
+    )
+    .unwrap();
+    let stored = t.registry.letter(&registration.number).unwrap();
+    assert!(stored.access_code.matches(&registration.access_code));
+    let mac = metadata_mac(registration.access_code.as_str(), &stored.metadata).unwrap();
+    assert_eq!(mac, claims.metadata_sha256);
+    let other = sijil_registry::AccessCode::generate();
+    assert_ne!(
+        metadata_mac(other.as_str(), &stored.metadata).unwrap(),
+        claims.metadata_sha256
+    );
+    // The receipt itself carries no personal data.
+    let payload =
+        String::from_utf8(parse_compact(&registration.bundle.receipt).unwrap().payload).unwrap();
+    assert!(
+        !payload.contains("Fatima") && !payload.contains("AB123456"),
+        "{payload}"
+    );
+}
+
+fn invalid_letters_are_refused_and_nothing_is_written(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    t.registry.register(letter("A", vec![])).unwrap();
+    let mut m = metadata("B");
+    m.subject = "   ".into();
+    let refused = t.registry.register(NewLetter {
+        metadata: m,
+        documents: vec![],
+    });
+    assert!(
+        matches!(refused, Err(RegistryError::Invalid(ref e)) if e.contains("subject")),
+        "{refused:?}"
+    );
+    let mut m = metadata("C");
+    m.letter_date = Some("yesterday".into());
+    assert!(matches!(
+        t.registry.register(NewLetter {
+            metadata: m,
+            documents: vec![]
+        }),
+        Err(RegistryError::Invalid(_))
+    ));
+    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 1);
+    let next = t.registry.register(letter("D", vec![])).unwrap();
+    assert!(next.number.ends_with("-000002"), "{}", next.number);
+}
+
+fn receipts_signed_before_a_key_rotation_still_verify(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let before = t.registry.register(letter("A", vec![])).unwrap();
+    let old_kid = parse_compact(&before.bundle.receipt)
+        .unwrap()
+        .header
+        .kid
+        .unwrap();
+    let new_kid = t.registry.rotate_key().unwrap();
+    assert_ne!(old_kid, new_kid);
+    let after = t.registry.register(letter("B", vec![])).unwrap();
+    assert_eq!(
+        parse_compact(&after.bundle.receipt)
+            .unwrap()
+            .header
+            .kid
+            .unwrap(),
+        new_kid
+    );
+    let jwks = t.registry.jwks().unwrap();
+    assert_eq!(jwks.keys.len(), 2);
+    assert!(jwks.find(&old_kid).unwrap().not_after.is_some());
+    // The old receipt, with a fresh proof under a checkpoint signed by the new key.
+    let fresh = t.registry.lookup(&before.number).unwrap();
+    assert!(verify_bundle(&fresh.bundle, &jwks, &[]).passed());
+    assert!(verify_bundle(&before.bundle, &jwks, &[]).passed());
+    assert!(verify_bundle(&after.bundle, &jwks, &[]).passed());
+    assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
+}
+
+fn audit_passes_on_an_untouched_register(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let doc = t.store("a.pdf", b"document a");
+    for i in 0..12 {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![doc.clone()]))
+            .unwrap();
+    }
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    assert!(report.passed(), "{:?}", report.problems);
+    assert_eq!(report.leaves, 12);
+    assert_eq!(report.letters, 12);
+    assert_eq!(report.nodes, 12 + 6 + 3 + 1);
+    assert_eq!(report.documents, 1);
+}
+
+fn audit_names_the_index_of_an_altered_letter(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    for i in 0..6 {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![]))
+            .unwrap();
+    }
+    t.execute("UPDATE letters SET metadata = REPLACE(metadata, 'S3', 'Someone else') WHERE leaf_index = 3");
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    let first = report.first_problem().expect("the audit must fail");
+    assert_eq!(first.index, Some(3), "{:?}", report.problems);
+    assert!(first.what.contains("metadata"), "{}", first.what);
+}
+
+fn audit_names_the_index_of_an_altered_tree_node(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    for i in 0..8 {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![]))
+            .unwrap();
+    }
+    let zeros = match backend {
+        Backend::Sqlite => "X'0000000000000000000000000000000000000000000000000000000000000000'",
+        Backend::Postgres => {
+            "'\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea"
+        }
+    };
+    t.execute(&format!(
+        "UPDATE tree_nodes SET hash = {zeros} WHERE level = 1 AND node_index = 2"
+    ));
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    let first = report.first_problem().expect("the audit must fail");
+    assert_eq!(first.index, Some(4), "{:?}", report.problems);
+}
+
+fn audit_detects_a_forged_checkpoint(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    for i in 0..3 {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![]))
+            .unwrap();
+    }
+    t.execute("UPDATE checkpoints SET note = REPLACE(note, 'bo.test.example\n2\n', 'bo.test.example\n2\nX') WHERE tree_size = 2");
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    let first = report.first_problem().expect("the audit must fail");
+    assert_eq!(first.index, Some(1), "{:?}", report.problems);
+    assert!(
+        first.what.contains("checkpoint of size 2"),
+        "{}",
+        first.what
+    );
+}
+
+fn export_lists_the_period_in_order(backend: Backend) {
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 19, 12, 0, 0).unwrap());
+    let t = TestRegistry::open_with_clock(backend, Some(clock.clone()));
+    let doc = t.store("a.pdf", b"document a");
+    t.registry
+        .register(letter("Day one", vec![doc.clone()]))
+        .unwrap();
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap());
+    t.registry
+        .register(letter("Day two, \"quoted\"", vec![]))
+        .unwrap();
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap());
+    t.registry.register(letter("Day three", vec![])).unwrap();
+    let mut csv = Vec::new();
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    assert_eq!(
+        t.registry.export_csv(day(19), day(20), &mut csv).unwrap(),
+        2
+    );
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "number,registered_at,channel,sender,subject,addressee,document_sha256"
+    );
+    assert!(lines[1].starts_with("BO-2026-000001,2026-11-19T12:00:00.000Z,paper,Day one,"));
+    assert!(lines[1].ends_with(&doc.sha256));
+    assert!(
+        lines[2].contains("\"Day two, \"\"quoted\"\"\""),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(lines.len(), 3);
+    assert!(t.registry.export_csv(day(21), day(20), Vec::new()).is_err());
+}
+
+fn shutdown_refuses_new_registrations(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    t.registry.register(letter("A", vec![])).unwrap();
+    t.registry.shutdown();
+    assert!(matches!(
+        t.registry.register(letter("B", vec![])),
+        Err(RegistryError::ShuttingDown)
+    ));
+    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 1);
+}
+
+#[test]
+fn the_key_file_must_not_be_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestRegistry::open(Backend::Sqlite);
+    t.registry.shutdown();
+    let key = t.dir.path().join("keys").join("signing-key.pem");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut options = sijil_registry::RegistryOptions::new(t.dir.path());
+    options.database_url = Some(t.database_url.clone());
+    let refused = Registry::open(options);
+    assert!(
+        matches!(refused, Err(RegistryError::Setup(ref e)) if e.contains("readable by others"))
+    );
+}
