@@ -68,6 +68,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the web service: public verification page and API, clerk desk and API.
+    Serve(ServeArgs),
+    /// Manage the clerk API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Manage the signing keys.
     Keys {
         #[command(subcommand)]
@@ -131,6 +138,48 @@ pub struct VerifyArgs {
     /// The registry's public keys (JWKS); by default those of --data-dir.
     #[arg(long)]
     pub jwks: Option<PathBuf>,
+}
+
+/// `sijil serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "SIJIL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The address citizens reach the service at (in receipt URLs and QR codes);
+    /// by default http://LISTEN.
+    #[arg(long, env = "SIJIL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The largest accepted document, in MiB.
+    #[arg(long, env = "SIJIL_MAX_DOCUMENT_MIB", default_value_t = 256)]
+    pub max_document_mib: u64,
+    /// The largest accepted registration request, in MiB.
+    #[arg(long, env = "SIJIL_MAX_REQUEST_MIB", default_value_t = 1024)]
+    pub max_request_mib: u64,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "SIJIL_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// `sijil token ...`.
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token; prints it alone on stdout (it is shown only once).
+    Create {
+        /// clerk (registers, reads), auditor (reads), admin (everything).
+        #[arg(long)]
+        role: sijil_registry::Role,
+        /// Whose token it is (shown in the logs).
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token, by id or name.
+    Revoke {
+        /// The token's id or name.
+        token: String,
+    },
 }
 
 /// `sijil keys ...`.

@@ -44,6 +44,29 @@ impl DocumentStore {
         Ok(DocumentStore { dir })
     }
 
+    /// Starts writing a document that arrives in pieces (an HTTP upload).
+    /// Refuses documents larger than `max_size` bytes, if given.
+    pub fn writer(
+        &self,
+        file_name: &str,
+        media_type: &str,
+        max_size: Option<u64>,
+    ) -> Result<DocumentWriter> {
+        let file_name = check_file_name(file_name)?;
+        let media_type = check_media_type(media_type)?;
+        let tmp = tempfile::NamedTempFile::new_in(self.dir.join("tmp"))
+            .map_err(|e| RegistryError::io("cannot create a temporary document file", e))?;
+        Ok(DocumentWriter {
+            dir: self.dir.clone(),
+            file_name,
+            media_type,
+            tmp,
+            hasher: Sha256::new(),
+            size: 0,
+            max_size,
+        })
+    }
+
     /// Streams `reader` into the store, hashing on the way, and makes the file
     /// durable. Refuses documents larger than `max_size` bytes, if given.
     pub fn store(
@@ -53,49 +76,23 @@ impl DocumentStore {
         reader: &mut dyn Read,
         max_size: Option<u64>,
     ) -> Result<StoredDocument> {
-        let file_name = check_file_name(file_name)?;
-        let media_type = check_media_type(media_type)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(self.dir.join("tmp"))
-            .map_err(|e| RegistryError::io("cannot create a temporary document file", e))?;
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
+        let mut writer = self.writer(file_name, media_type, max_size)?;
         let mut buffer = vec![0u8; 256 * 1024];
         loop {
             let n = match reader.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(RegistryError::io(format!("cannot read {file_name}"), e)),
+                Err(e) => {
+                    return Err(RegistryError::io(
+                        format!("cannot read {}", writer.file_name),
+                        e,
+                    ))
+                }
             };
-            size += n as u64;
-            if max_size.is_some_and(|max| size > max) {
-                return Err(RegistryError::Invalid(format!(
-                    "document {file_name} is larger than the limit of {} bytes",
-                    max_size.unwrap_or_default()
-                )));
-            }
-            hasher.update(&buffer[..n]);
-            tmp.write_all(&buffer[..n])
-                .map_err(|e| RegistryError::io("cannot write a document", e))?;
+            writer.write(&buffer[..n])?;
         }
-        let sha256 = hex::encode(hasher.finalize());
-        let target = self.path(&sha256);
-        if !target.exists() {
-            tmp.as_file()
-                .sync_all()
-                .map_err(|e| RegistryError::io("cannot write a document", e))?;
-            let shard = target.parent().unwrap_or(&self.dir).to_path_buf();
-            fsutil::create_dir_durable(&shard)?;
-            tmp.persist(&target)
-                .map_err(|e| RegistryError::io("cannot store a document", e.error))?;
-            fsutil::sync_dir(&shard)?;
-        }
-        Ok(StoredDocument {
-            file_name,
-            media_type,
-            sha256,
-            size,
-        })
+        writer.finish()
     }
 
     /// Stores a file from disk, with its own name.
@@ -110,8 +107,7 @@ impl DocumentStore {
 
     /// Where the document with this hash is stored.
     pub fn path(&self, sha256: &str) -> PathBuf {
-        let shard = sha256.get(..2).unwrap_or("xx");
-        self.dir.join(shard).join(sha256)
+        shard_path(&self.dir, sha256)
     }
 
     /// Opens a stored document for reading.
@@ -146,6 +142,69 @@ impl DocumentStore {
                 let _ = fs::remove_file(entry.path());
             }
         }
+    }
+}
+
+/// `dir/ab/abcdef...`: documents are spread over 256 folders by their hash.
+fn shard_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join(sha256.get(..2).unwrap_or("xx")).join(sha256)
+}
+
+/// A document being written: hashed and counted as it arrives, durable and
+/// content-addressed once finished. Dropped unfinished, it leaves nothing.
+pub struct DocumentWriter {
+    dir: PathBuf,
+    file_name: String,
+    media_type: String,
+    tmp: tempfile::NamedTempFile,
+    hasher: Sha256,
+    size: u64,
+    max_size: Option<u64>,
+}
+
+impl DocumentWriter {
+    /// Appends a piece of the document.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.size += chunk.len() as u64;
+        if let Some(max) = self.max_size.filter(|max| self.size > *max) {
+            return Err(RegistryError::TooLarge(format!(
+                "document {} is larger than the limit of {max} bytes",
+                self.file_name
+            )));
+        }
+        self.hasher.update(chunk);
+        self.tmp
+            .write_all(chunk)
+            .map_err(|e| RegistryError::io("cannot write a document", e))
+    }
+
+    /// Bytes received so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Makes the document durable under its hash; identical documents are stored once.
+    pub fn finish(mut self) -> Result<StoredDocument> {
+        let sha256 = hex::encode(self.hasher.finalize_reset());
+        let target = shard_path(&self.dir, &sha256);
+        if !target.exists() {
+            self.tmp
+                .as_file()
+                .sync_all()
+                .map_err(|e| RegistryError::io("cannot write a document", e))?;
+            let shard = target.parent().unwrap_or(&self.dir).to_path_buf();
+            fsutil::create_dir_durable(&shard)?;
+            self.tmp
+                .persist(&target)
+                .map_err(|e| RegistryError::io("cannot store a document", e.error))?;
+            fsutil::sync_dir(&shard)?;
+        }
+        Ok(StoredDocument {
+            file_name: self.file_name,
+            media_type: self.media_type,
+            sha256,
+            size: self.size,
+        })
     }
 }
 
@@ -226,7 +285,9 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| RegistryError::io("tempdir", e))?;
         let store = DocumentStore::open(dir.path().join("documents"))?;
         let too_big = store.store("big.bin", "", &mut &[0u8; 100][..], Some(99));
-        assert!(matches!(too_big, Err(RegistryError::Invalid(_))));
+        assert!(matches!(too_big, Err(RegistryError::TooLarge(_))));
+        let fits = store.store("small.bin", "", &mut &[0u8; 99][..], Some(99))?;
+        assert_eq!(fits.size, 99);
         Ok(())
     }
 

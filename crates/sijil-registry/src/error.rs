@@ -10,6 +10,9 @@ pub enum RegistryError {
     /// The request itself is wrong (bad metadata, bad number, bad range...).
     #[error("{0}")]
     Invalid(String),
+    /// A document or request is over a size limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),

@@ -12,6 +12,7 @@
 //! - [`keys`]: the signing key and the public key ring;
 //! - `log`: the tree frontier and proofs from stored nodes;
 //! - `db`: SQLite and PostgreSQL storage (diesel);
+//! - [`tokens`]: clerk API tokens and roles;
 //! - [`audit`], [`export`]: re-verification and the CSV register.
 
 pub mod access_code;
@@ -29,6 +30,7 @@ mod log;
 pub mod numbering;
 pub mod registry;
 pub mod sequencer;
+pub mod tokens;
 
 pub use access_code::AccessCode;
 pub use audit::{AuditOptions, AuditReport};
@@ -39,3 +41,4 @@ pub use documents::{DocumentStore, StoredDocument};
 pub use error::{RegistryError, Result};
 pub use letter::{DocumentRecord, LetterRecord, NewLetter, Registration};
 pub use registry::{ReceiptLookup, Registry, RegistryOptions, SignedCheckpoint};
+pub use tokens::{Permission, Role, TokenInfo};

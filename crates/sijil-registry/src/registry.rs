@@ -17,7 +17,7 @@ use sijil_receipt::note::NoteVerifier;
 use crate::access_code::AccessCode;
 use crate::clock::{format_timestamp, Clock, SystemClock};
 use crate::config::Config;
-use crate::db::store::{CheckpointRow, DocumentRow, LetterRow, Store};
+use crate::db::store::{CheckpointRow, DocumentRow, LetterFilter, LetterRow, Store, TokenRow};
 use crate::db::{with_conn, Database, DatabaseUrl};
 use crate::documents::DocumentStore;
 use crate::error::{RegistryError, Result};
@@ -27,6 +27,7 @@ use crate::letter::{
 };
 use crate::log::proofs;
 use crate::sequencer::{ensure_checkpoint, BatchStats, Context, PreparedLetter, Sequencer};
+use crate::tokens::{self, Role, TokenInfo};
 
 /// How to open a registry.
 #[derive(Clone)]
@@ -328,6 +329,134 @@ impl Registry {
         self.inner.sequencer.stats()
     }
 
+    /// Creates a clerk API token; returns it (the only time the secret is shown).
+    pub fn create_token(&self, name: &str, role: Role) -> Result<(TokenInfo, String)> {
+        let name = tokens::check_name(name)?;
+        let secret = tokens::new_secret();
+        let now = self.inner.clock.now().timestamp_millis();
+        let mut conn = self.inner.db.get()?;
+        let row = with_conn!(&mut *conn, c => c.write_transaction(|c| {
+            let row = TokenRow {
+                id: c.max_token_id()?.unwrap_or(0) + 1,
+                name,
+                role: role.as_str().to_owned(),
+                token_sha256: tokens::token_hash(&secret),
+                created_at_ms: now,
+                revoked_at_ms: None,
+            };
+            c.insert_token(&row)?;
+            Ok(row)
+        }))?;
+        Ok((token_info(row)?, secret))
+    }
+
+    /// Every token, revoked ones included.
+    pub fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
+        let mut conn = self.inner.db.get()?;
+        let rows = with_conn!(&mut *conn, c => c.tokens())?;
+        rows.into_iter().map(token_info).collect()
+    }
+
+    /// Revokes a token, named by its id or its name (which must then be unique).
+    pub fn revoke_token(&self, id_or_name: &str) -> Result<TokenInfo> {
+        let tokens = self.list_tokens()?;
+        let matching: Vec<&TokenInfo> = tokens
+            .iter()
+            .filter(|t| t.id.to_string() == id_or_name || t.name == id_or_name)
+            .collect();
+        let token = match matching.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(RegistryError::NotFound(format!(
+                    "no token has id or name {id_or_name:?}"
+                )))
+            }
+            _ => {
+                return Err(RegistryError::Invalid(format!(
+                    "several tokens are named {id_or_name:?}: revoke by id"
+                )))
+            }
+        };
+        let now = self.inner.clock.now().timestamp_millis();
+        let mut conn = self.inner.db.get()?;
+        with_conn!(&mut *conn, c => c.revoke_token(token.id, now))?;
+        drop(conn);
+        self.list_tokens()?
+            .into_iter()
+            .find(|t| t.id == token.id)
+            .ok_or_else(|| RegistryError::NotFound(format!("token {} vanished", token.id)))
+    }
+
+    /// The token's holder, if the secret is a live (not revoked) token.
+    pub fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>> {
+        if !secret.starts_with(tokens::TOKEN_PREFIX) || secret.len() > 200 {
+            return Ok(None);
+        }
+        let hash = tokens::token_hash(secret);
+        let mut conn = self.inner.db.get()?;
+        let row = with_conn!(&mut *conn, c => c.token_by_hash(&hash))?;
+        match row {
+            Some(row)
+                if row.revoked_at_ms.is_none()
+                    && tokens::constant_time_eq(&row.token_sha256, &hash) =>
+            {
+                Ok(Some(token_info(row)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A page of the register: letters registered in `[from, to)` (ms), newest
+    /// first, optionally only those whose number or metadata contains `query`.
+    pub fn list_letters(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        query: Option<&str>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<LetterRecord>> {
+        let pattern = query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+            let escaped = q
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let per_page = per_page.clamp(1, 500) as i64;
+        let filter = LetterFilter {
+            from_ms,
+            to_ms,
+            pattern: pattern.as_deref(),
+            offset: (page.max(1) as i64 - 1) * per_page,
+            limit: per_page,
+        };
+        let mut conn = self.inner.db.get()?;
+        with_conn!(&mut *conn, c => {
+            let rows = c.letters_page(&filter)?;
+            let mut records = Vec::with_capacity(rows.len());
+            for row in rows {
+                let documents = Store::documents_of(c, row.leaf_index, row.leaf_index)?;
+                let receipt = Store::leaf(c, row.leaf_index)?
+                    .ok_or_else(|| RegistryError::Integrity(format!("leaf {} is missing", row.leaf_index)))?
+                    .receipt;
+                records.push(letter_record(row, documents, receipt)?);
+            }
+            Ok(records)
+        })
+    }
+
+    /// The current time of the registry's clock, in ms.
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now().timestamp_millis()
+    }
+
+    /// The registry's time zone.
+    pub fn time_zone(&self) -> Tz {
+        self.inner.tz
+    }
+
     /// Refuses new registrations and waits for queued ones to commit.
     pub fn shutdown(&self) {
         self.inner.sequencer.shutdown();
@@ -488,5 +617,15 @@ pub(crate) fn letter_record(
             .collect(),
         receipt,
         number: row.number,
+    })
+}
+
+fn token_info(row: TokenRow) -> Result<TokenInfo> {
+    Ok(TokenInfo {
+        id: row.id,
+        name: row.name,
+        role: row.role.parse()?,
+        created_at: format_timestamp(row.created_at_ms),
+        revoked_at: row.revoked_at_ms.map(format_timestamp),
     })
 }

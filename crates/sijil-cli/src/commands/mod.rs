@@ -4,7 +4,9 @@ mod audit;
 mod export;
 mod keys;
 mod register;
+mod serve;
 mod show;
+mod token;
 mod verify;
 
 use std::process::ExitCode;
@@ -44,5 +46,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             export::run(&open(None)?, from, to, out.as_deref())
         }
         Command::Keys { ref command } => keys::run(&open(None)?, command),
+        Command::Token { ref command } => token::run(&open(None)?, command),
+        Command::Serve(ref args) => {
+            let mut options = RegistryOptions::new(&cli.data_dir);
+            options.database_url = cli.database_url.clone();
+            options.pool_size = 16;
+            serve::run(sijil_registry::Registry::open(options)?, args)
+        }
     }
 }

@@ -70,4 +70,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     counters,
     letters,
     letter_documents,
+    api_tokens,
 );
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        token_sha256 -> Text,
+        created_at_ms -> BigInt,
+        revoked_at_ms -> Nullable<BigInt>,
+    }
+}

@@ -10,7 +10,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::upsert::excluded;
 
 use super::schema::{
-    checkpoints, counters, leaves, letter_documents, letters, log_head, tree_nodes,
+    api_tokens, checkpoints, counters, leaves, letter_documents, letters, log_head, tree_nodes,
 };
 use crate::error::Result;
 
@@ -74,6 +74,33 @@ pub(crate) struct DocumentRow {
     pub media_type: String,
 }
 
+/// A clerk API token (its hash only).
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = api_tokens)]
+pub(crate) struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub token_sha256: String,
+    pub created_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// Which letters a register listing shows.
+pub(crate) struct LetterFilter<'a> {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// A LIKE pattern over the lower-cased number and metadata.
+    pub pattern: Option<&'a str>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// Everything one batch writes, inserted in one transaction.
 #[derive(Default)]
 pub(crate) struct BatchRows {
@@ -111,6 +138,13 @@ pub(crate) trait Store: Sized {
     fn letters_with_document(&mut self, sha256: &str) -> QueryResult<Vec<LetterRow>>;
     fn documents_of(&mut self, first: i64, last: i64) -> QueryResult<Vec<DocumentRow>>;
     fn letter_count(&mut self) -> QueryResult<i64>;
+    fn letters_page(&mut self, filter: &LetterFilter<'_>) -> QueryResult<Vec<LetterRow>>;
+
+    fn insert_token(&mut self, row: &TokenRow) -> QueryResult<()>;
+    fn max_token_id(&mut self) -> QueryResult<Option<i64>>;
+    fn tokens(&mut self) -> QueryResult<Vec<TokenRow>>;
+    fn token_by_hash(&mut self, sha256: &str) -> QueryResult<Option<TokenRow>>;
+    fn revoke_token(&mut self, id: i64, at_ms: i64) -> QueryResult<usize>;
 }
 
 macro_rules! impl_store {
@@ -315,6 +349,65 @@ macro_rules! impl_store {
 
             fn letter_count(&mut self) -> QueryResult<i64> {
                 letters::table.count().get_result(self)
+            }
+
+            fn letters_page(&mut self, filter: &LetterFilter<'_>) -> QueryResult<Vec<LetterRow>> {
+                let mut query = letters::table
+                    .filter(letters::registered_at_ms.ge(filter.from_ms))
+                    .filter(letters::registered_at_ms.lt(filter.to_ms))
+                    .into_boxed();
+                if let Some(pattern) = filter.pattern {
+                    query = query.filter(
+                        lower(letters::metadata)
+                            .like(pattern)
+                            .escape('\\')
+                            .or(lower(letters::number).like(pattern).escape('\\')),
+                    );
+                }
+                query
+                    .order(letters::leaf_index.desc())
+                    .offset(filter.offset)
+                    .limit(filter.limit)
+                    .select(LetterRow::as_select())
+                    .load(self)
+            }
+
+            fn insert_token(&mut self, row: &TokenRow) -> QueryResult<()> {
+                diesel::insert_into(api_tokens::table)
+                    .values(row)
+                    .execute(self)
+                    .map(|_| ())
+            }
+
+            fn max_token_id(&mut self) -> QueryResult<Option<i64>> {
+                api_tokens::table
+                    .select(diesel::dsl::max(api_tokens::id))
+                    .first(self)
+            }
+
+            fn tokens(&mut self) -> QueryResult<Vec<TokenRow>> {
+                api_tokens::table
+                    .order(api_tokens::id.asc())
+                    .select(TokenRow::as_select())
+                    .load(self)
+            }
+
+            fn token_by_hash(&mut self, sha256: &str) -> QueryResult<Option<TokenRow>> {
+                api_tokens::table
+                    .filter(api_tokens::token_sha256.eq(sha256))
+                    .select(TokenRow::as_select())
+                    .first(self)
+                    .optional()
+            }
+
+            fn revoke_token(&mut self, id: i64, at_ms: i64) -> QueryResult<usize> {
+                diesel::update(
+                    api_tokens::table
+                        .filter(api_tokens::id.eq(id))
+                        .filter(api_tokens::revoked_at_ms.is_null()),
+                )
+                .set(api_tokens::revoked_at_ms.eq(Some(at_ms)))
+                .execute(self)
             }
         }
     };
