@@ -108,7 +108,8 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
         tree_size: head.tree_size as u64,
         ..AuditReport::default()
     };
-    let leaf_hashes = check_leaves(store, ctx, &mut report)?;
+    let (leaf_hashes, numbering) = check_leaves(store, ctx, &mut report)?;
+    check_counters(store, &numbering, head.last_registered_ms, &mut report)?;
     if report.leaves != report.tree_size {
         report.problem(
             Some(report.leaves.min(report.tree_size)),
@@ -151,12 +152,43 @@ struct Numbering {
     last_ms: i64,
 }
 
-/// Checks every leaf and its letter; returns the leaf hashes in order.
+/// Compares the stored per-year counters and the log head's last registration
+/// time with what the log says.
+fn check_counters<S: Store>(
+    store: &mut S,
+    numbering: &Numbering,
+    last_ms: i64,
+    report: &mut AuditReport,
+) -> Result<()> {
+    for (year, count) in &numbering.counts {
+        let stored = store.counter(*year)?.unwrap_or(0);
+        if stored != *count {
+            report.problem(
+                None,
+                format!("the {year} counter says {stored} letters but the log has {count}"),
+            );
+        }
+    }
+    if report.letters > 0 && last_ms != numbering.last_ms {
+        report.problem(
+            None,
+            format!(
+                "the log head's last registration time {} differs from the last letter's {}",
+                format_timestamp(last_ms),
+                format_timestamp(numbering.last_ms)
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Checks every leaf and its letter; returns the leaf hashes in order and
+/// the numbering seen.
 fn check_leaves<S: Store>(
     store: &mut S,
     ctx: &AuditContext<'_>,
     report: &mut AuditReport,
-) -> Result<Vec<Hash>> {
+) -> Result<(Vec<Hash>, Numbering)> {
     let mut hashes = Vec::with_capacity(report.tree_size as usize);
     let mut numbering = Numbering::default();
     let mut rehashed = HashSet::new();
@@ -183,7 +215,7 @@ fn check_leaves<S: Store>(
                     Some(next as u64),
                     format!("leaf {next} is missing from the log"),
                 );
-                return Ok(hashes);
+                return Ok((hashes, numbering));
             }
             let index = next as u64;
             let payload = check_receipt(&leaf, ctx, report);
@@ -203,7 +235,7 @@ fn check_leaves<S: Store>(
         }
     }
     report.documents = rehashed.len() as u64;
-    Ok(hashes)
+    Ok((hashes, numbering))
 }
 
 /// Checks a leaf's receipt signature; returns its payload (the leaf bytes).

@@ -135,11 +135,21 @@ impl DocumentStore {
         Ok((hex::encode(hasher.finalize()), size))
     }
 
-    /// Removes temporary files left by interrupted uploads.
+    /// Removes temporary files left by interrupted uploads more than a day ago
+    /// (younger ones may belong to an upload in progress in another process).
     pub fn clean_temporary(&self) {
+        let day = std::time::Duration::from_secs(24 * 3600);
         if let Ok(entries) = fs::read_dir(self.dir.join("tmp")) {
             for entry in entries.flatten() {
-                let _ = fs::remove_file(entry.path());
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > day);
+                if old {
+                    let _ = fs::remove_file(entry.path());
+                }
             }
         }
     }

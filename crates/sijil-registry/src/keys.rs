@@ -25,14 +25,24 @@ pub const SIGNING_KEY_FILE: &str = "signing-key.pem";
 /// The public key ring inside the keys folder.
 pub const JWKS_FILE: &str = "jwks.json";
 
+/// A rotation writes the new key here first, then the key ring, then renames
+/// it over the current key: an interrupted rotation is completed at next start.
+pub const NEW_KEY_FILE: &str = "signing-key.pem.new";
+
 /// The current key, ready to sign receipts and checkpoints.
 pub struct Signer {
     origin: String,
     kid: String,
     key: SigningKey,
+    valid_from_ms: i64,
 }
 
 impl Signer {
+    /// The start of the key's validity (ms): no receipt it signs may be older.
+    pub fn valid_from_ms(&self) -> i64 {
+        self.valid_from_ms
+    }
+
     /// The key id: hex of the signed-note key hash.
     pub fn kid(&self) -> &str {
         &self.kid
@@ -99,10 +109,36 @@ impl KeyRing {
     }
 
     fn write_key(&self, key: &SigningKey) -> Result<()> {
+        self.write_key_to(&self.key_path(), key)
+    }
+
+    fn write_key_to(&self, path: &Path, key: &SigningKey) -> Result<()> {
         let pem = key
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| RegistryError::Setup(format!("cannot encode the signing key: {e}")))?;
-        fsutil::write_atomic(&self.key_path(), pem.as_bytes(), 0o600)
+        fsutil::write_atomic(path, pem.as_bytes(), 0o600)
+    }
+
+    /// Reads a PEM key file, refusing one that others can read.
+    fn read_key(&self, path: &Path) -> Result<SigningKey> {
+        let meta = fs::metadata(path)
+            .map_err(|e| RegistryError::io(format!("cannot read {}", path.display()), e))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(RegistryError::Setup(format!(
+                "{} is readable by others (mode {mode:o}): run chmod 600 {}",
+                path.display(),
+                path.display()
+            )));
+        }
+        let pem = fs::read_to_string(path)
+            .map_err(|e| RegistryError::io(format!("cannot read {}", path.display()), e))?;
+        SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+            RegistryError::Setup(format!(
+                "{} is not an Ed25519 PKCS#8 key: {e}",
+                path.display()
+            ))
+        })
     }
 
     fn write_jwks(&self, jwks: &Jwks) -> Result<()> {
@@ -119,46 +155,56 @@ impl KeyRing {
     }
 
     /// Loads the current key; refuses a key file that others can read, or a
-    /// key that the key ring does not list as current.
+    /// key that the key ring does not list as current. Completes a rotation
+    /// that was interrupted after the key ring was written.
     pub fn signer(&self) -> Result<Signer> {
         let path = self.key_path();
-        let meta = fs::metadata(&path)
-            .map_err(|e| RegistryError::io(format!("cannot read {}", path.display()), e))?;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(RegistryError::Setup(format!(
-                "{} is readable by others (mode {mode:o}): run chmod 600 {}",
-                path.display(),
-                path.display()
-            )));
-        }
-        let pem = fs::read_to_string(&path)
-            .map_err(|e| RegistryError::io(format!("cannot read {}", path.display()), e))?;
-        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-            RegistryError::Setup(format!(
-                "{} is not an Ed25519 PKCS#8 key: {e}",
-                path.display()
-            ))
-        })?;
+        let key = self.read_key(&path)?;
         let kid = key_id(&self.origin, &key.verifying_key());
         let jwks = self.jwks()?;
-        match jwks.find(&kid) {
-            Some(jwk) if jwk.not_after.is_none() => Ok(Signer {
-                origin: self.origin.clone(),
-                kid,
-                key,
-            }),
-            Some(_) => Err(RegistryError::Setup(format!(
-                "the key in {} (kid {kid}) is retired: a rotation was interrupted; run `sijil keys rotate` again",
-                path.display()
-            ))),
-            None => Err(RegistryError::Setup(format!(
-                "the key in {} (kid {kid}) is not in {}: the key does not belong to origin {:?} or the key ring is not this registry's",
-                path.display(),
-                self.jwks_path().display(),
-                self.origin
-            ))),
-        }
+        let current = |kid: &str| {
+            jwks.find(kid)
+                .filter(|jwk| jwk.not_after.is_none())
+                .cloned()
+        };
+        let (key, kid, jwk) = match (current(&kid), jwks.find(&kid)) {
+            (Some(jwk), _) => (key, kid, jwk),
+            (None, Some(_)) => {
+                let pending = self.dir.join(NEW_KEY_FILE);
+                let new_key = if pending.exists() { Some(self.read_key(&pending)?) } else { None };
+                let new_kid = new_key.as_ref().map(|k| key_id(&self.origin, &k.verifying_key()));
+                match (new_key, new_kid.as_deref().and_then(current)) {
+                    (Some(new_key), Some(jwk)) => {
+                        fs::rename(&pending, &path).map_err(|e| {
+                            RegistryError::io("cannot complete the interrupted key rotation", e)
+                        })?;
+                        fsutil::sync_dir(&self.dir)?;
+                        tracing::warn!(kid = %jwk.kid, "completed an interrupted key rotation");
+                        (new_key, jwk.kid.clone(), jwk)
+                    }
+                    _ => {
+                        return Err(RegistryError::Setup(format!(
+                            "the key in {} (kid {kid}) is retired and no new key is pending: restore keys/ from your backup",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+            (None, None) => {
+                return Err(RegistryError::Setup(format!(
+                    "the key in {} (kid {kid}) is not in {}: the key does not belong to origin {:?} or the key ring is not this registry's",
+                    path.display(),
+                    self.jwks_path().display(),
+                    self.origin
+                )))
+            }
+        };
+        Ok(Signer {
+            origin: self.origin.clone(),
+            kid,
+            key,
+            valid_from_ms: crate::clock::parse_timestamp(&jwk.not_before).unwrap_or(0),
+        })
     }
 
     /// The public key ring, retired keys included.
@@ -172,6 +218,8 @@ impl KeyRing {
 
     /// Makes a new current key valid from `now` and retires the old one at `now`.
     /// Returns the new key id. Servers pick the new key up at their next batch.
+    /// Call it while holding the log head (see `Registry::rotate_key`), so that
+    /// no batch signs with the old key after `now`.
     pub fn rotate(&self, now: &str) -> Result<String> {
         let old = self.signer()?;
         let key = SigningKey::generate(&mut rand::rngs::OsRng);

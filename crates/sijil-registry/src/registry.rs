@@ -114,6 +114,7 @@ impl Registry {
             with_conn!(&mut *conn, c => ensure_checkpoint(c, &config.origin, &signer))?;
         }
         let documents = DocumentStore::open(data_dir.join("documents"))?;
+        documents.clean_temporary();
         let sequencer = Sequencer::start(Context {
             origin: config.origin.clone(),
             prefix: config.prefix.clone(),
@@ -319,9 +320,17 @@ impl Registry {
     }
 
     /// Makes a new signing key; the old one stays in the key ring.
+    ///
+    /// The rotation happens under the log head's lock, at a time after every
+    /// receipt signed so far, so each receipt falls in its key's validity period.
     pub fn rotate_key(&self) -> Result<String> {
-        let now = format_timestamp(self.inner.clock.now().timestamp_millis());
-        self.inner.keys.rotate(&now)
+        let now = self.inner.clock.now().timestamp_millis();
+        let keys = &self.inner.keys;
+        let mut conn = self.inner.db.get()?;
+        with_conn!(&mut *conn, c => c.write_transaction(|c| {
+            let last = c.head()?.last_registered_ms;
+            keys.rotate(&format_timestamp(now.max(last + 1)))
+        }))
     }
 
     /// Batch statistics of this process's sequencer.

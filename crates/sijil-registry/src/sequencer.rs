@@ -223,32 +223,38 @@ impl Worker {
     }
 
     fn commit(&mut self, letters: &[&PreparedLetter]) -> Result<Vec<Committed>> {
-        self.refresh_key()?;
         let mut conn = match self.conn.take() {
             Some(conn) => conn,
             None => self.context.db.dedicated()?,
         };
-        let result =
-            with_conn!(&mut conn, c => commit_batch(c, &self.context, &self.signer, letters));
+        let result = with_conn!(&mut conn, c => c.write_transaction(|c| {
+            // Under the log head's lock, so that a key rotation is either
+            // wholly before this batch or wholly after it.
+            self.refresh_key()?;
+            commit_batch(c, &self.context, &self.signer, letters)
+        }));
         self.conn = Some(conn);
         result
     }
 }
 
-/// Numbers, signs and appends one batch in one write transaction.
+/// Numbers, signs and appends one batch; runs inside the write transaction.
 fn commit_batch<S: Store>(
     store: &mut S,
     context: &Context,
     signer: &Signer,
     letters: &[&PreparedLetter],
 ) -> Result<Vec<Committed>> {
-    store.write_transaction(|store| {
+    {
         let head = store.head()?;
         let size = u64::try_from(head.tree_size)
             .map_err(|_| RegistryError::Integrity("negative tree size".into()))?;
         let mut frontier = Frontier::load(store, size)?;
         let clock_ms = context.clock.now().timestamp_millis();
-        let (ms, stepped_back) = registration_time(head.last_registered_ms, clock_ms);
+        let (ms, stepped_back) = registration_time(
+            head.last_registered_ms.max(signer.valid_from_ms()),
+            clock_ms,
+        );
         if stepped_back {
             tracing::warn!(
                 clock = %format_timestamp(clock_ms),
@@ -337,7 +343,7 @@ fn commit_batch<S: Store>(
             done.tree_size = checkpoint.size;
         }
         Ok(committed)
-    })
+    }
 }
 
 /// Signs and stores a checkpoint of the current tree if none exists yet (a new

@@ -42,6 +42,7 @@ on_both_backends!(
     audit_names_the_index_of_an_altered_letter,
     audit_names_the_index_of_an_altered_tree_node,
     audit_detects_a_forged_checkpoint,
+    audit_detects_a_counter_set_back,
     export_lists_the_period_in_order,
     shutdown_refuses_new_registrations,
 );
@@ -439,6 +440,25 @@ fn audit_detects_a_forged_checkpoint(backend: Backend) {
     );
 }
 
+fn audit_detects_a_counter_set_back(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    for i in 0..3 {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![]))
+            .unwrap();
+    }
+    t.execute("UPDATE counters SET value = 1");
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.what.contains("counter says 1")),
+        "{:?}",
+        report.problems
+    );
+}
+
 fn export_lists_the_period_in_order(backend: Backend) {
     let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 19, 12, 0, 0).unwrap());
     let t = TestRegistry::open_with_clock(backend, Some(clock.clone()));
@@ -503,4 +523,53 @@ fn the_key_file_must_not_be_readable_by_others() {
     assert!(
         matches!(refused, Err(RegistryError::Setup(ref e)) if e.contains("readable by others"))
     );
+}
+
+#[test]
+fn an_interrupted_key_rotation_is_completed_at_the_next_start() {
+    let t = TestRegistry::open(Backend::Sqlite);
+    let before = t.registry.register(letter("A", vec![])).unwrap();
+    let keys = t.dir.path().join("keys");
+    let old_pem = std::fs::read(keys.join("signing-key.pem")).unwrap();
+    let new_kid = t.registry.rotate_key().unwrap();
+    t.registry.shutdown();
+    // The state of a crash after the key ring was written, before the swap.
+    std::fs::rename(
+        keys.join("signing-key.pem"),
+        keys.join("signing-key.pem.new"),
+    )
+    .unwrap();
+    std::fs::write(keys.join("signing-key.pem"), old_pem).unwrap();
+    std::fs::set_permissions(
+        keys.join("signing-key.pem"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let reopened = TestRegistry::reopen_at(&t.dir, &t.database_url, None);
+    let after = reopened.register(letter("B", vec![])).unwrap();
+    assert_eq!(
+        parse_compact(&after.bundle.receipt)
+            .unwrap()
+            .header
+            .kid
+            .unwrap(),
+        new_kid
+    );
+    assert!(!keys.join("signing-key.pem.new").exists());
+    let jwks = reopened.jwks().unwrap();
+    assert!(verify_bundle(&after.bundle, &jwks, &[]).passed());
+    assert!(verify_bundle(&before.bundle, &jwks, &[]).passed());
+}
+
+#[test]
+fn receipts_after_a_rotation_are_not_older_than_their_key_even_if_the_clock_lags() {
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap());
+    let t = TestRegistry::open_with_clock(Backend::Sqlite, Some(clock.clone()));
+    t.registry.register(letter("A", vec![])).unwrap();
+    // The clock stands still: the rotation is stamped after the last receipt.
+    t.registry.rotate_key().unwrap();
+    let after = t.registry.register(letter("B", vec![])).unwrap();
+    let report = verify_bundle(&after.bundle, &t.registry.jwks().unwrap(), &[]);
+    assert!(report.passed(), "{:#?}", report.checks);
+    assert_eq!(after.registered_at, "2026-11-20T10:00:00.001Z");
 }
