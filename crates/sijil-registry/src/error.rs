@@ -66,7 +66,9 @@ impl RegistryError {
         match self {
             RegistryError::CommitFailed { storage_full, .. } => *storage_full,
             RegistryError::Io { source, .. } => {
-                matches!(source.raw_os_error(), Some(28) | Some(122))
+                source.kind() == std::io::ErrorKind::StorageFull
+                    || source.kind() == std::io::ErrorKind::QuotaExceeded
+                    || matches!(source.raw_os_error(), Some(28) | Some(122))
             }
             RegistryError::Database(e) => {
                 let text = e.to_string().to_lowercase();

@@ -20,6 +20,15 @@ pub const HEADER: [&str; 7] = [
     "document_sha256",
 ];
 
+/// Defuses text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`
+/// at the start) by prefixing an apostrophe, as OWASP advises for CSV exports.
+fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
 /// Writes letters (in log order) as CSV; document hashes are joined by `;`.
 pub(crate) fn write_csv(
     out: impl Write,
@@ -44,14 +53,17 @@ pub(crate) fn write_csv(
             .get(&letter.leaf_index)
             .map(|h| h.join(";"))
             .unwrap_or_default();
+        let sender = spreadsheet_safe(&metadata.sender.name);
+        let subject = spreadsheet_safe(&metadata.subject);
+        let addressee = spreadsheet_safe(metadata.addressee.as_deref().unwrap_or(""));
         writer
             .write_record([
                 letter.number.as_str(),
                 &format_timestamp(letter.registered_at_ms),
                 &metadata.channel.to_string(),
-                &metadata.sender.name,
-                &metadata.subject,
-                metadata.addressee.as_deref().unwrap_or(""),
+                &sender,
+                &subject,
+                &addressee,
                 &docs,
             ])
             .map_err(fail)?;
@@ -60,4 +72,16 @@ pub(crate) fn write_csv(
         .flush()
         .map_err(|e| RegistryError::io("cannot write the CSV", e))?;
     Ok(letters.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_for_spreadsheets() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("Fatima"), "Fatima");
+    }
 }

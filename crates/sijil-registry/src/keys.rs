@@ -230,10 +230,14 @@ impl KeyRing {
         }
         jwks.keys
             .push(Jwk::new(&key.verifying_key(), &kid, now, None));
-        // Ring first: a crash between the two writes leaves a retired key in the
-        // PEM file, which `signer` refuses with a clear message.
+        // New key aside first, then the ring, then the swap: a crash at any
+        // point leaves either the old state or one that `signer` completes.
+        let pending = self.dir.join(NEW_KEY_FILE);
+        self.write_key_to(&pending, &key)?;
         self.write_jwks(&jwks)?;
-        self.write_key(&key)?;
+        fs::rename(&pending, self.key_path())
+            .map_err(|e| RegistryError::io("cannot install the new signing key", e))?;
+        fsutil::sync_dir(&self.dir)?;
         Ok(kid)
     }
 

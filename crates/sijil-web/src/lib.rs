@@ -15,6 +15,7 @@ pub mod error;
 pub mod intake;
 mod json;
 pub mod metrics;
+pub mod pages;
 
 pub mod routes;
 pub mod security;

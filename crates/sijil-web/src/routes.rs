@@ -95,6 +95,7 @@ pub fn app(
         )
         .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+        .configure(crate::pages::configure)
         .default_service(web::to(not_found))
         .wrap(crate::security::headers())
         .wrap(from_fn(log_request))
@@ -130,8 +131,8 @@ fn path_error(error: PathError) -> ApiError {
     ApiError::BadRequest(format!("invalid path: {detail}"))
 }
 
-/// Unknown routes: problem+json under the API, a plain page elsewhere.
-async fn not_found(request: HttpRequest) -> HttpResponse {
+/// Unknown routes: problem+json under the API, a page in the visitor's language elsewhere.
+async fn not_found(request: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let path = request.path();
     if path.starts_with("/api/") || path.starts_with("/.well-known/") {
         actix_web::ResponseError::error_response(&ApiError::NotFound(format!(
@@ -139,9 +140,7 @@ async fn not_found(request: HttpRequest) -> HttpResponse {
             request.method()
         )))
     } else {
-        HttpResponse::NotFound()
-            .content_type("text/html; charset=utf-8")
-            .body("<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>404</title><p>Page introuvable — Page not found — الصفحة غير موجودة</p><p><a href=\"/\">Sijil</a></p></html>")
+        crate::pages::not_found(request, state).await
     }
 }
 
