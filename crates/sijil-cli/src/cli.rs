@@ -8,7 +8,7 @@ use sijil_receipt::metadata::Channel;
 
 /// Sijil: the digital bureau d'ordre — a tamper-evident register of incoming letters.
 #[derive(Parser, Debug)]
-#[command(name = "sijil", version, about)]
+#[command(name = "sijil", version, about, long_about = None)]
 pub struct Cli {
     /// The data directory: configuration, keys, documents and the SQLite database.
     #[arg(
