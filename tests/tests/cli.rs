@@ -219,7 +219,8 @@ fn audit_passes_then_names_the_index_of_a_row_altered_in_the_database() {
 #[test]
 fn audit_notices_a_document_file_changed_on_disk() {
     let s = Sandbox::new();
-    let scan = s.file("scan.pdf", b"original scan");
+    // Large enough to be stored as a file rather than in the database.
+    let scan = s.file("scan.pdf", &vec![b's'; 300 * 1024]);
     let (bundle, _) = s.register("Sender", &[&scan]);
     let claims = sijil_receipt::jws::parse_compact(bundle["receipt"].as_str().unwrap())
         .unwrap()
@@ -233,7 +234,11 @@ fn audit_notices_a_document_file_changed_on_disk() {
     std::fs::write(&stored, b"replaced scan").unwrap();
     let run = s.run(["audit"]);
     assert_eq!(run.code, Some(1));
-    assert!(run.stdout.contains("has changed on disk"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("has changed in storage"),
+        "{}",
+        run.stdout
+    );
     s.run(["audit", "--skip-documents"]).ok();
 }
 

@@ -69,9 +69,11 @@ fn signing_key() -> SigningKey {
 }
 
 /// True when criterion measures (`cargo bench` passes `--bench`); false in
-/// its test mode (`cargo test --benches`), where each benchmark runs once.
+/// its test mode (`cargo test --benches`, or `--test`), where each benchmark
+/// runs once, and when it only lists them.
 fn measuring() -> bool {
-    std::env::args().any(|a| a == "--bench")
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list")
 }
 
 /// Tree sizes of the proof and append benchmarks.

@@ -20,6 +20,8 @@ use sijil_receipt::metadata::{metadata_mac, LetterMetadata};
 
 use crate::clock::format_timestamp;
 use crate::db::store::{DocumentRow, LeafRow, LetterRow, Store};
+use sha2::{Digest, Sha256};
+
 use crate::documents::DocumentStore;
 use crate::error::Result;
 use crate::numbering::{year_of, NumberFormat};
@@ -227,7 +229,13 @@ fn check_leaves<S: Store>(
             if ctx.options.check_documents {
                 for d in &docs {
                     if rehashed.insert(d.sha256.clone()) {
-                        check_document_file(index, d, ctx.documents, report);
+                        let stored = match store.blob(&d.sha256)? {
+                            Some(bytes) => {
+                                Ok((hex::encode(Sha256::digest(&bytes)), bytes.len() as u64))
+                            }
+                            None => ctx.documents.rehash(&d.sha256),
+                        };
+                        check_document(index, d, stored, report);
                     }
                 }
             }
@@ -380,21 +388,18 @@ fn check_letter_claims(
     }
 }
 
-/// Re-hashes one stored document file.
-fn check_document_file(
+/// Compares a stored document (re-hashed) with what its letter says.
+fn check_document(
     index: u64,
     d: &DocumentRow,
-    store: &DocumentStore,
+    stored: Result<(String, u64)>,
     report: &mut AuditReport,
 ) {
-    match store.rehash(&d.sha256) {
+    match stored {
         Ok((sha, size)) if sha == d.sha256 && size == d.size as u64 => {}
         Ok(_) => report.problem(
             Some(index),
-            format!(
-                "leaf {index}: document file {} has changed on disk",
-                d.sha256
-            ),
+            format!("leaf {index}: document {} has changed in storage", d.sha256),
         ),
         Err(e) => report.problem(Some(index), format!("leaf {index}: {e}")),
     }

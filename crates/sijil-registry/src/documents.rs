@@ -1,10 +1,12 @@
-//! Document storage: content-addressed files, hashed while they stream in.
+//! Document storage, hashed while the bytes stream in.
 //!
-//! A document is written to a temporary file while its SHA-256 is computed,
-//! fsync'ed, then renamed to `documents/ab/abcdef...` (its hash). Identical
-//! documents are therefore stored once. Files are durable before the letter's
+//! Small documents (up to [`INLINE_MAX`]) stay in memory and are stored in the
+//! database, in the same transaction as their letter: the batch's one fsync
+//! covers them. Larger ones are written to a temporary file, fsync'ed, and
+//! renamed to `documents/ab/abcdef...` (their hash) before the letter's
 //! transaction commits; a file whose transaction never committed is an orphan
-//! that no letter refers to, never a letter without its file.
+//! that no letter refers to, never a letter without its file. Either way,
+//! identical documents are stored once.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -18,7 +20,20 @@ use crate::fsutil;
 /// The longest file name kept with a document, in bytes.
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 
-/// A document written to the store, ready to be attached to a letter.
+/// Documents up to this size are stored in the database with their letter.
+pub const INLINE_MAX: usize = 256 * 1024;
+
+/// The bytes of a small document, committed with its letter.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InlineContent(pub(crate) std::sync::Arc<[u8]>);
+
+impl std::fmt::Debug for InlineContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InlineContent({} bytes)", self.0.len())
+    }
+}
+
+/// A document received, ready to be attached to a letter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredDocument {
     /// The file name as the sender gave it (checked, without any folder).
@@ -29,6 +44,9 @@ pub struct StoredDocument {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
+    /// The bytes of a small document (stored with the letter), or `None`
+    /// when the document is already a durable file.
+    pub content: Option<InlineContent>,
 }
 
 /// Where document bytes live.
@@ -54,13 +72,12 @@ impl DocumentStore {
     ) -> Result<DocumentWriter> {
         let file_name = check_file_name(file_name)?;
         let media_type = check_media_type(media_type)?;
-        let tmp = tempfile::NamedTempFile::new_in(self.dir.join("tmp"))
-            .map_err(|e| RegistryError::io("cannot create a temporary document file", e))?;
         Ok(DocumentWriter {
             dir: self.dir.clone(),
             file_name,
             media_type,
-            tmp,
+            buffer: Vec::new(),
+            tmp: None,
             hasher: Sha256::new(),
             size: 0,
             max_size,
@@ -166,7 +183,8 @@ pub struct DocumentWriter {
     dir: PathBuf,
     file_name: String,
     media_type: String,
-    tmp: tempfile::NamedTempFile,
+    buffer: Vec<u8>,
+    tmp: Option<tempfile::NamedTempFile>,
     hasher: Sha256,
     size: u64,
     max_size: Option<u64>,
@@ -183,8 +201,22 @@ impl DocumentWriter {
             )));
         }
         self.hasher.update(chunk);
-        self.tmp
-            .write_all(chunk)
+        if self.tmp.is_none() && self.buffer.len() + chunk.len() <= INLINE_MAX {
+            self.buffer.extend_from_slice(chunk);
+            return Ok(());
+        }
+        let tmp = match self.tmp.as_mut() {
+            Some(tmp) => tmp,
+            None => {
+                let mut tmp = tempfile::NamedTempFile::new_in(self.dir.join("tmp"))
+                    .map_err(|e| RegistryError::io("cannot create a temporary document file", e))?;
+                tmp.write_all(&self.buffer)
+                    .map_err(|e| RegistryError::io("cannot write a document", e))?;
+                self.buffer = Vec::new();
+                self.tmp.insert(tmp)
+            }
+        };
+        tmp.write_all(chunk)
             .map_err(|e| RegistryError::io("cannot write a document", e))
     }
 
@@ -193,19 +225,28 @@ impl DocumentWriter {
         self.size
     }
 
-    /// Makes the document durable under its hash; identical documents are stored once.
+    /// Finishes the document: a small one is kept for its letter's
+    /// transaction; a large one becomes a durable file named by its hash.
+    /// Identical documents are stored once.
     pub fn finish(mut self) -> Result<StoredDocument> {
         let sha256 = hex::encode(self.hasher.finalize_reset());
+        let Some(tmp) = self.tmp.take() else {
+            return Ok(StoredDocument {
+                file_name: self.file_name,
+                media_type: self.media_type,
+                sha256,
+                size: self.size,
+                content: Some(InlineContent(self.buffer.into())),
+            });
+        };
         let target = shard_path(&self.dir, &sha256);
         if !target.exists() {
-            self.tmp
-                .as_file()
+            tmp.as_file()
                 .sync_all()
                 .map_err(|e| RegistryError::io("cannot write a document", e))?;
             let shard = target.parent().unwrap_or(&self.dir).to_path_buf();
             fsutil::create_dir_durable(&shard)?;
-            self.tmp
-                .persist(&target)
+            tmp.persist(&target)
                 .map_err(|e| RegistryError::io("cannot store a document", e.error))?;
             fsutil::sync_dir(&shard)?;
         }
@@ -214,6 +255,7 @@ impl DocumentWriter {
             media_type: self.media_type,
             sha256,
             size: self.size,
+            content: None,
         })
     }
 }
@@ -277,16 +319,31 @@ mod tests {
     fn identical_documents_are_stored_once_under_their_hash() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| RegistryError::io("tempdir", e))?;
         let store = DocumentStore::open(dir.path().join("documents"))?;
-        let a = store.store("a.pdf", "application/pdf", &mut &b"same bytes"[..], None)?;
-        let b = store.store("b.pdf", "application/pdf", &mut &b"same bytes"[..], None)?;
+        let big = vec![7u8; INLINE_MAX + 1];
+        let a = store.store("a.pdf", "application/pdf", &mut &big[..], None)?;
+        let b = store.store("b.pdf", "application/pdf", &mut &big[..], None)?;
         assert_eq!(a.sha256, b.sha256);
-        assert_eq!(a.sha256, hex::encode(Sha256::digest(b"same bytes")));
-        assert_eq!(a.size, 10);
+        assert_eq!(a.sha256, hex::encode(Sha256::digest(&big)));
+        assert_eq!(a.size, big.len() as u64);
+        assert!(a.content.is_none(), "a large document is a file");
+        assert_eq!(fs::read(store.path(&a.sha256)).ok(), Some(big.clone()));
         assert_eq!(
-            fs::read(store.path(&a.sha256)).ok().as_deref(),
-            Some(&b"same bytes"[..])
+            store.rehash(&a.sha256)?,
+            (a.sha256.clone(), big.len() as u64)
         );
-        assert_eq!(store.rehash(&a.sha256)?, (a.sha256.clone(), 10));
+        Ok(())
+    }
+
+    #[test]
+    fn small_documents_stay_in_memory_for_their_letters_transaction() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| RegistryError::io("tempdir", e))?;
+        let store = DocumentStore::open(dir.path().join("documents"))?;
+        let small = store.store("a.txt", "text/plain", &mut &b"small bytes"[..], None)?;
+        assert_eq!(small.content.as_ref().map(|c| c.0.len()), Some(11));
+        assert!(
+            !store.path(&small.sha256).exists(),
+            "no file for a small document"
+        );
         Ok(())
     }
 

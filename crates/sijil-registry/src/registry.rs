@@ -4,7 +4,8 @@
 //! through the sequencer, reads through a connection pool.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -75,6 +76,9 @@ pub struct ReceiptLookup {
     pub bundle: Bundle,
 }
 
+/// How long a checkpoint read from the database is taken as the latest.
+const CHECKPOINT_FRESHNESS: Duration = Duration::from_secs(1);
+
 struct Inner {
     config: Config,
     data_dir: PathBuf,
@@ -84,6 +88,8 @@ struct Inner {
     keys: KeyRing,
     clock: Arc<dyn Clock>,
     sequencer: Sequencer,
+    checkpoint: Mutex<Option<(Instant, CheckpointRow)>>,
+    node_cache: proofs::NodeCache,
 }
 
 /// A registry, open on its data directory and database.
@@ -134,6 +140,8 @@ impl Registry {
                 keys,
                 clock: options.clock,
                 sequencer,
+                checkpoint: Mutex::new(None),
+                node_cache: proofs::NodeCache::default(),
             }),
         })
     }
@@ -183,7 +191,11 @@ impl Registry {
             access_code: access_code.clone(),
             documents: letter.documents,
         })?;
-        let hashes = self.read(|s| proofs::inclusion(s, committed.index, committed.tree_size))?;
+        self.remember_checkpoint(CheckpointRow {
+            tree_size: committed.tree_size as i64,
+            note: committed.checkpoint.clone(),
+        });
+        let hashes = committed.proof;
         Ok(Registration {
             number: committed.number,
             index: committed.index,
@@ -199,6 +211,81 @@ impl Registry {
                 checkpoint: committed.checkpoint,
             },
         })
+    }
+
+    /// The latest checkpoint: from memory when read less than a second ago
+    /// (this process's own commits update it at once), else from the database.
+    fn latest_checkpoint(&self, s: &mut dyn ReadStore) -> Result<CheckpointRow> {
+        if let Ok(cache) = self.inner.checkpoint.lock() {
+            if let Some((read_at, row)) = cache.as_ref() {
+                if read_at.elapsed() < CHECKPOINT_FRESHNESS {
+                    return Ok(row.clone());
+                }
+            }
+        }
+        let row = s
+            .latest_checkpoint()?
+            .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
+        self.remember_checkpoint(row.clone());
+        Ok(row)
+    }
+
+    /// Keeps a checkpoint as the latest known, unless a larger one is known.
+    fn remember_checkpoint(&self, row: CheckpointRow) {
+        if let Ok(mut cache) = self.inner.checkpoint.lock() {
+            let newer = cache
+                .as_ref()
+                .is_none_or(|(_, known)| row.tree_size >= known.tree_size);
+            if newer {
+                *cache = Some((Instant::now(), row));
+            } else if let Some((read_at, _)) = cache.as_mut() {
+                *read_at = Instant::now();
+            }
+        }
+    }
+
+    /// The proof source: the node cache in front of the database.
+    fn nodes<'a>(&'a self, s: &'a mut dyn ReadStore) -> proofs::Cached<'a> {
+        proofs::Cached {
+            cache: &self.inner.node_cache,
+            inner: s,
+        }
+    }
+
+    fn bundle_for(
+        &self,
+        s: &mut dyn ReadStore,
+        letter: &LetterRecord,
+        checkpoint: CheckpointRow,
+    ) -> Result<Bundle> {
+        let tree_size = checkpoint.tree_size as u64;
+        Ok(Bundle {
+            receipt: letter.receipt.clone(),
+            inclusion_proof: InclusionProof {
+                index: letter.index,
+                tree_size,
+                hashes: proofs::inclusion(&mut self.nodes(s), letter.index, tree_size)?,
+            },
+            checkpoint: checkpoint.note,
+        })
+    }
+
+    /// Refuses a tree size beyond the latest checkpoint.
+    fn check_size(&self, s: &mut dyn ReadStore, tree_size: u64) -> Result<()> {
+        let mut latest = self.latest_checkpoint(s)?.tree_size as u64;
+        if tree_size > latest {
+            // Maybe another process committed since: ask the database.
+            latest = s
+                .latest_checkpoint()?
+                .map(|c| c.tree_size as u64)
+                .unwrap_or(0);
+        }
+        if tree_size > latest {
+            return Err(RegistryError::Invalid(format!(
+                "tree size {tree_size} is beyond the latest checkpoint ({latest})"
+            )));
+        }
+        Ok(())
     }
 
     /// Runs read queries on a pooled connection.
@@ -229,14 +316,13 @@ impl Registry {
     /// A letter's receipt with a fresh inclusion proof against the latest checkpoint.
     pub fn lookup(&self, number: &str) -> Result<ReceiptLookup> {
         self.read(|s| {
-            let row = s
-                .letter_by_number(number)?
+            let (row, receipt) = s
+                .letter_with_leaf(number)?
                 .ok_or_else(|| not_found(number))?;
-            let checkpoint = s
-                .latest_checkpoint()?
-                .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
-            let letter = self.record(s, row)?;
-            let bundle = bundle_for(s, &letter, checkpoint)?;
+            let checkpoint = self.latest_checkpoint(s)?;
+            let documents = s.documents_of(row.leaf_index, row.leaf_index)?;
+            let letter = letter_record(row, documents, receipt)?;
+            let bundle = self.bundle_for(s, &letter, checkpoint)?;
             Ok(ReceiptLookup { letter, bundle })
         })
     }
@@ -250,18 +336,29 @@ impl Registry {
             ));
         }
         self.read(|s| {
-            let checkpoint = s
-                .latest_checkpoint()?
-                .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
+            let checkpoint = self.latest_checkpoint(s)?;
             let rows = s.letters_with_document(&sha256)?;
             rows.into_iter()
                 .map(|row| {
                     let letter = self.record(s, row)?;
-                    let bundle = bundle_for(s, &letter, checkpoint.clone())?;
+                    let bundle = self.bundle_for(s, &letter, checkpoint.clone())?;
                     Ok(ReceiptLookup { letter, bundle })
                 })
                 .collect()
         })
+    }
+
+    /// Opens a stored document for reading: a small one from the database, a
+    /// larger one from its file.
+    pub fn open_document(&self, sha256: &str) -> Result<Box<dyn std::io::Read + Send>> {
+        let blob = {
+            let mut conn = self.inner.db.get()?;
+            with_conn!(&mut *conn, c => c.blob(sha256))?
+        };
+        match blob {
+            Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes))),
+            None => Ok(Box::new(self.inner.documents.open_document(sha256)?)),
+        }
     }
 
     /// The latest signed checkpoint.
@@ -281,11 +378,11 @@ impl Registry {
     /// which must not exceed the latest checkpoint.
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof> {
         self.read(|s| {
-            check_size(s, tree_size)?;
+            self.check_size(s, tree_size)?;
             Ok(InclusionProof {
                 index,
                 tree_size,
-                hashes: proofs::inclusion(s, index, tree_size)?,
+                hashes: proofs::inclusion(&mut self.nodes(s), index, tree_size)?,
             })
         })
     }
@@ -293,8 +390,8 @@ impl Registry {
     /// The consistency proof between two tree sizes, both at most the latest checkpoint's.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
         self.read(|s| {
-            check_size(s, to)?;
-            proofs::consistency(s, from, to)
+            self.check_size(s, to)?;
+            proofs::consistency(&mut self.nodes(s), from, to)
         })
     }
 
@@ -538,6 +635,7 @@ pub(crate) trait ReadStore: proofs::NodeSource {
     fn documents_of(&mut self, first: i64, last: i64) -> Result<Vec<DocumentRow>>;
     fn leaf(&mut self, index: i64) -> Result<Option<crate::db::store::LeafRow>>;
     fn latest_checkpoint(&mut self) -> Result<Option<CheckpointRow>>;
+    fn letter_with_leaf(&mut self, number: &str) -> Result<Option<(LetterRow, String)>>;
 }
 
 impl<S: Store> ReadStore for S {
@@ -559,41 +657,13 @@ impl<S: Store> ReadStore for S {
     fn latest_checkpoint(&mut self) -> Result<Option<CheckpointRow>> {
         Ok(Store::latest_checkpoint(self)?)
     }
+    fn letter_with_leaf(&mut self, number: &str) -> Result<Option<(LetterRow, String)>> {
+        Ok(Store::letter_with_leaf(self, number)?)
+    }
 }
 
 fn not_found(number: &str) -> RegistryError {
     RegistryError::NotFound(format!("no letter is registered under number {number:?}"))
-}
-
-/// Refuses a tree size beyond the latest checkpoint.
-fn check_size(s: &mut dyn ReadStore, tree_size: u64) -> Result<()> {
-    let latest = s
-        .latest_checkpoint()?
-        .map(|c| c.tree_size as u64)
-        .unwrap_or(0);
-    if tree_size > latest {
-        return Err(RegistryError::Invalid(format!(
-            "tree size {tree_size} is beyond the latest checkpoint ({latest})"
-        )));
-    }
-    Ok(())
-}
-
-fn bundle_for(
-    s: &mut dyn ReadStore,
-    letter: &LetterRecord,
-    checkpoint: CheckpointRow,
-) -> Result<Bundle> {
-    let tree_size = checkpoint.tree_size as u64;
-    Ok(Bundle {
-        receipt: letter.receipt.clone(),
-        inclusion_proof: InclusionProof {
-            index: letter.index,
-            tree_size,
-            hashes: proofs::inclusion(s, letter.index, tree_size)?,
-        },
-        checkpoint: checkpoint.note,
-    })
 }
 
 /// Builds a letter record from its rows.

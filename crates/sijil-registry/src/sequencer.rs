@@ -12,19 +12,25 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime};
 
+use std::collections::HashMap;
+
 use chrono_tz::Tz;
 use sijil_receipt::checkpoint::Checkpoint;
 use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
 use sijil_receipt::merkle::leaf_hash;
+use sijil_receipt::merkle::Hash;
 
 use crate::access_code::AccessCode;
 use crate::clock::{format_timestamp, registration_time, Clock};
-use crate::db::store::{BatchRows, CheckpointRow, DocumentRow, HeadRow, LeafRow, LetterRow, Store};
+use crate::db::store::{
+    BatchRows, BlobRow, CheckpointRow, DocumentRow, HeadRow, LeafRow, LetterRow, Store,
+};
 use crate::db::{with_conn, Database, DbConn};
 use crate::documents::StoredDocument;
 use crate::error::{RegistryError, Result};
 use crate::keys::{KeyRing, Signer};
 use crate::log::frontier::Frontier;
+use crate::log::proofs::NodeId;
 use crate::numbering::{year_of, NumberFormat};
 
 /// The most letters committed in one transaction.
@@ -49,6 +55,7 @@ pub(crate) struct Committed {
     pub receipt: String,
     pub checkpoint: String,
     pub tree_size: u64,
+    pub proof: Vec<sijil_receipt::merkle::Hash>,
 }
 
 /// Batch statistics, for the metrics of the web server.
@@ -250,6 +257,8 @@ fn commit_batch<S: Store>(
         let size = u64::try_from(head.tree_size)
             .map_err(|_| RegistryError::Integrity("negative tree size".into()))?;
         let mut frontier = Frontier::load(store, size)?;
+        // The batch's proofs need only the frontier before it and the nodes it adds.
+        let mut nodes: HashMap<NodeId, Hash> = frontier.nodes().collect();
         let clock_ms = context.clock.now().timestamp_millis();
         let (ms, stepped_back) = registration_time(
             head.last_registered_ms.max(signer.valid_from_ms()),
@@ -302,6 +311,14 @@ fn commit_batch<S: Store>(
                 access_code: letter.access_code.as_str().to_owned(),
                 status: "registered".into(),
             });
+            for document in &letter.documents {
+                if let Some(content) = &document.content {
+                    rows.blobs.push(BlobRow {
+                        sha256: document.sha256.clone(),
+                        content: content.0.to_vec(),
+                    });
+                }
+            }
             for (position, document) in letter.documents.iter().enumerate() {
                 rows.documents.push(DocumentRow {
                     leaf_index,
@@ -319,6 +336,7 @@ fn commit_batch<S: Store>(
                 receipt,
                 checkpoint: String::new(),
                 tree_size: 0,
+                proof: Vec::new(),
             });
         }
         let checkpoint = Checkpoint {
@@ -338,9 +356,16 @@ fn commit_batch<S: Store>(
         });
         rows.counters.push((year, seq));
         store.write_batch(&rows)?;
+        nodes.extend(rows.nodes.iter().filter_map(|n| {
+            Some((
+                (n.level as u32, n.node_index as u64),
+                Hash::try_from(&n.hash[..]).ok()?,
+            ))
+        }));
         for done in &mut committed {
             done.checkpoint = note.clone();
             done.tree_size = checkpoint.size;
+            done.proof = crate::log::proofs::inclusion(&mut nodes, done.index, checkpoint.size)?;
         }
         Ok(committed)
     }

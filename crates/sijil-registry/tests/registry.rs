@@ -43,6 +43,7 @@ on_both_backends!(
     audit_names_the_index_of_an_altered_tree_node,
     audit_detects_a_forged_checkpoint,
     audit_detects_a_counter_set_back,
+    audit_detects_an_altered_document,
     export_lists_the_period_in_order,
     shutdown_refuses_new_registrations,
 );
@@ -285,8 +286,13 @@ fn letters_are_found_by_document_hash(backend: Backend) {
         t.registry.lookup_by_document("xyz"),
         Err(RegistryError::Invalid(_))
     ));
-    // Identical documents are stored once.
-    assert!(t.registry.documents().path(&doc.sha256).is_file());
+    let mut stored = Vec::new();
+    std::io::Read::read_to_end(
+        &mut t.registry.open_document(&doc.sha256).unwrap(),
+        &mut stored,
+    )
+    .unwrap();
+    assert_eq!(stored, b"the complaint");
 }
 
 fn the_metadata_hash_opens_only_with_the_access_code(backend: Backend) {
@@ -457,6 +463,41 @@ fn audit_detects_a_counter_set_back(backend: Backend) {
         "{:?}",
         report.problems
     );
+}
+
+fn audit_detects_an_altered_document(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let small = t.store("small.pdf", b"a small document, kept in the database");
+    let big_bytes = vec![b'x'; sijil_registry::documents::INLINE_MAX + 10];
+    let big = t.store("big.pdf", &big_bytes);
+    t.registry
+        .register(letter("A", vec![small.clone()]))
+        .unwrap();
+    t.registry.register(letter("B", vec![big.clone()])).unwrap();
+    assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
+    let hex_content = match backend {
+        Backend::Sqlite => "X'00'",
+        Backend::Postgres => "'\\x00'::bytea",
+    };
+    t.execute(&format!(
+        "UPDATE document_blobs SET content = {hex_content} WHERE sha256 = '{}'",
+        small.sha256
+    ));
+    std::fs::write(t.registry.documents().path(&big.sha256), b"replaced").unwrap();
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    let indices: Vec<_> = report.problems.iter().map(|p| p.index).collect();
+    assert_eq!(indices, vec![Some(0), Some(1)], "{:?}", report.problems);
+    assert!(report
+        .problems
+        .iter()
+        .all(|p| p.what.contains("has changed in storage")));
+    assert!(t
+        .registry
+        .audit(AuditOptions {
+            check_documents: false
+        })
+        .unwrap()
+        .passed());
 }
 
 fn export_lists_the_period_in_order(backend: Backend) {

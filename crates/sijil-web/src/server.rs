@@ -18,15 +18,20 @@ pub struct Bound {
     state: AppState,
 }
 
-/// Binds the server on `listen` (e.g. `127.0.0.1:8080`).
-pub fn serve(state: AppState, listen: &str, workers: Option<usize>) -> std::io::Result<Bound> {
+/// Serves on an already bound listener (so that the caller knows the actual
+/// address, e.g. after binding port 0, before building the state).
+pub fn serve(
+    state: AppState,
+    listener: std::net::TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<Bound> {
     let factory_state = state.clone();
     let mut server =
         HttpServer::new(move || app(factory_state.clone())).shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
     if let Some(workers) = workers {
         server = server.workers(workers.max(1));
     }
-    let server = server.bind(listen)?;
+    let server = server.listen(listener)?;
     let addresses = server.addrs();
     Ok(Bound {
         server: server.run(),

@@ -9,10 +9,10 @@ use sijil_web::{AppState, WebSettings};
 use crate::cli::ServeArgs;
 
 pub fn run(registry: Registry, args: &ServeArgs) -> Result<ExitCode> {
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let listener = std::net::TcpListener::bind(&args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = format!("http://{}", listener.local_addr()?);
+    let public_url = args.public_url.clone().unwrap_or_else(|| address.clone());
     let mut settings = WebSettings::new(&public_url);
     settings.max_document_bytes = args.max_document_mib.saturating_mul(1024 * 1024);
     settings.max_request_bytes = args.max_request_mib.saturating_mul(1024 * 1024);
@@ -21,13 +21,8 @@ pub fn run(registry: Registry, args: &ServeArgs) -> Result<ExitCode> {
     let database = registry.database_description();
     let state = AppState::new(registry, settings);
     actix_web::rt::System::new().block_on(async move {
-        let bound = sijil_web::serve(state, &args.listen, args.workers)
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let address = bound
-            .addresses
-            .first()
-            .map(|a| format!("http://{a}"))
-            .unwrap_or_else(|| args.listen.clone());
+        let bound = sijil_web::serve(state, listener, args.workers)
+            .with_context(|| format!("cannot serve on {}", args.listen))?;
         println!("Sijil is listening on {address}");
         println!("  public address: {public_url}  (verification page: {public_url}/, clerk desk: {public_url}/desk)");
         println!("  registry origin: {origin}");

@@ -199,7 +199,8 @@ impl Database {
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(30))
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: url.clone() })
             .map_err(|e| RegistryError::Connection(e.to_string()))?;
         Ok(Database { url, pool })

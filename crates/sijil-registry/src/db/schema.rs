@@ -71,6 +71,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     letters,
     letter_documents,
     api_tokens,
+    document_blobs,
 );
 
 diesel::table! {
@@ -81,5 +82,12 @@ diesel::table! {
         token_sha256 -> Text,
         created_at_ms -> BigInt,
         revoked_at_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    document_blobs (sha256) {
+        sha256 -> Text,
+        content -> Binary,
     }
 }

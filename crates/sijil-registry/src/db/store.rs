@@ -10,9 +10,13 @@ use diesel::sqlite::SqliteConnection;
 use diesel::upsert::excluded;
 
 use super::schema::{
-    api_tokens, checkpoints, counters, leaves, letter_documents, letters, log_head, tree_nodes,
+    api_tokens, checkpoints, counters, document_blobs, leaves, letter_documents, letters, log_head,
+    tree_nodes,
 };
 use crate::error::Result;
+
+/// Nodes fetched per query (each is one OR term).
+const NODES_PER_QUERY: usize = 100;
 
 /// Rows are inserted in chunks so that no statement exceeds a backend's bind limit.
 const INSERT_CHUNK: usize = 1_000;
@@ -101,12 +105,21 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
+/// A small document stored in the database.
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = document_blobs)]
+pub(crate) struct BlobRow {
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
 /// Everything one batch writes, inserted in one transaction.
 #[derive(Default)]
 pub(crate) struct BatchRows {
     pub leaves: Vec<LeafRow>,
     pub letters: Vec<LetterRow>,
     pub documents: Vec<DocumentRow>,
+    pub blobs: Vec<BlobRow>,
     pub nodes: Vec<NodeRow>,
     pub counters: Vec<(i32, i64)>,
     pub checkpoint: Option<CheckpointRow>,
@@ -121,7 +134,8 @@ pub(crate) trait Store: Sized {
     fn read_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T>;
 
     fn head(&mut self) -> QueryResult<HeadRow>;
-    fn node(&mut self, level: i32, index: i64) -> QueryResult<Option<Vec<u8>>>;
+    fn nodes_in(&mut self, wanted: &[(i32, i64)]) -> QueryResult<Vec<NodeRow>>;
+    fn letter_with_leaf(&mut self, number: &str) -> QueryResult<Option<(LetterRow, String)>>;
     fn counter(&mut self, year: i32) -> QueryResult<Option<i64>>;
     fn write_batch(&mut self, rows: &BatchRows) -> QueryResult<()>;
 
@@ -138,6 +152,7 @@ pub(crate) trait Store: Sized {
     fn letters_with_document(&mut self, sha256: &str) -> QueryResult<Vec<LetterRow>>;
     fn documents_of(&mut self, first: i64, last: i64) -> QueryResult<Vec<DocumentRow>>;
     fn letter_count(&mut self) -> QueryResult<i64>;
+    fn blob(&mut self, sha256: &str) -> QueryResult<Option<Vec<u8>>>;
     fn letters_page(&mut self, filter: &LetterFilter<'_>) -> QueryResult<Vec<LetterRow>>;
 
     fn insert_token(&mut self, row: &TokenRow) -> QueryResult<()>;
@@ -173,11 +188,30 @@ macro_rules! impl_store {
                     .first(self)
             }
 
-            fn node(&mut self, level: i32, index: i64) -> QueryResult<Option<Vec<u8>>> {
-                tree_nodes::table
-                    .filter(tree_nodes::level.eq(level))
-                    .filter(tree_nodes::node_index.eq(index))
-                    .select(tree_nodes::hash)
+            fn nodes_in(&mut self, wanted: &[(i32, i64)]) -> QueryResult<Vec<NodeRow>> {
+                let mut rows = Vec::with_capacity(wanted.len());
+                for chunk in wanted.chunks(NODES_PER_QUERY) {
+                    let mut query = tree_nodes::table.select(NodeRow::as_select()).into_boxed();
+                    for (level, index) in chunk {
+                        query = query.or_filter(
+                            tree_nodes::level
+                                .eq(*level)
+                                .and(tree_nodes::node_index.eq(*index)),
+                        );
+                    }
+                    rows.extend(query.load(self)?);
+                }
+                Ok(rows)
+            }
+
+            fn letter_with_leaf(
+                &mut self,
+                number: &str,
+            ) -> QueryResult<Option<(LetterRow, String)>> {
+                letters::table
+                    .inner_join(leaves::table)
+                    .filter(letters::number.eq(number))
+                    .select((LetterRow::as_select(), leaves::receipt))
                     .first(self)
                     .optional()
             }
@@ -204,6 +238,13 @@ macro_rules! impl_store {
                 for chunk in rows.documents.chunks(INSERT_CHUNK) {
                     diesel::insert_into(letter_documents::table)
                         .values(chunk)
+                        .execute(self)?;
+                }
+                for blob in &rows.blobs {
+                    diesel::insert_into(document_blobs::table)
+                        .values(blob)
+                        .on_conflict(document_blobs::sha256)
+                        .do_nothing()
                         .execute(self)?;
                 }
                 for chunk in rows.nodes.chunks(INSERT_CHUNK) {
@@ -349,6 +390,14 @@ macro_rules! impl_store {
 
             fn letter_count(&mut self) -> QueryResult<i64> {
                 letters::table.count().get_result(self)
+            }
+
+            fn blob(&mut self, sha256: &str) -> QueryResult<Option<Vec<u8>>> {
+                document_blobs::table
+                    .filter(document_blobs::sha256.eq(sha256))
+                    .select(document_blobs::content)
+                    .first(self)
+                    .optional()
             }
 
             fn letters_page(&mut self, filter: &LetterFilter<'_>) -> QueryResult<Vec<LetterRow>> {

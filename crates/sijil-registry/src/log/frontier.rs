@@ -5,7 +5,7 @@
 
 use sijil_receipt::merkle::{empty_root, fold_perfect, node_hash, subtree_ranges_perfect, Hash};
 
-use super::proofs::{perfect_node, NodeSource};
+use super::proofs::{perfect_nodes, NodeSource};
 use crate::db::store::NodeRow;
 use crate::error::{RegistryError, Result};
 
@@ -29,12 +29,13 @@ impl Frontier {
 
     /// Reads the frontier of a tree of `size` leaves from the stored nodes.
     pub(crate) fn load(store: &mut dyn NodeSource, size: u64) -> Result<Self> {
-        let mut nodes = Vec::new();
-        if size > 0 {
-            for (level, index) in subtree_ranges_perfect(0..size) {
-                nodes.push((level, perfect_node(store, level, index)?));
-            }
-        }
+        let ids = if size > 0 {
+            subtree_ranges_perfect(0..size)
+        } else {
+            Vec::new()
+        };
+        let hashes = perfect_nodes(store, &ids)?;
+        let nodes = ids.iter().map(|id| id.0).zip(hashes).collect();
         Ok(Frontier { size, nodes })
     }
 
@@ -61,6 +62,16 @@ impl Frontier {
         }
         self.nodes.push((level, hash));
         self.size += 1;
+    }
+
+    /// The perfect nodes of the frontier, by position (for in-memory proofs).
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = ((u32, u64), Hash)> + '_ {
+        let mut start = 0u64;
+        self.nodes.iter().map(move |(level, hash)| {
+            let id = (*level, start >> level);
+            start += 1u64 << level;
+            (id, *hash)
+        })
     }
 
     /// The root hash of the tree.

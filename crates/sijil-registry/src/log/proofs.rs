@@ -1,7 +1,11 @@
 //! Proofs from the stored tree: each proof hash is the hash of a node range,
-//! folded from the stored perfect subtrees that make it up (O(log n) reads).
+//! folded from the stored perfect subtrees that make it up. All the perfect
+//! nodes a proof needs (O(log n)) are fetched at once; immutable upper nodes
+//! are kept in a [`NodeCache`].
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::RwLock;
 
 use sijil_receipt::merkle::{
     consistency_proof_ranges, empty_root, fold_perfect, inclusion_proof_ranges,
@@ -12,33 +16,115 @@ use super::frontier::{missing, to_hash};
 use crate::db::store::Store;
 use crate::error::{RegistryError, Result};
 
+/// A perfect node's position: (level, index at that level).
+pub(crate) type NodeId = (u32, u64);
+
 /// Where proofs read stored perfect subtree hashes from.
 pub(crate) trait NodeSource {
-    /// The stored hash of node (level, index), if any.
-    fn stored_node(&mut self, level: i32, index: i64) -> Result<Option<Vec<u8>>>;
+    /// The hashes of the wanted nodes that exist.
+    fn stored_nodes(&mut self, wanted: &[NodeId]) -> Result<HashMap<NodeId, Hash>>;
 }
 
 impl<S: Store> NodeSource for S {
-    fn stored_node(&mut self, level: i32, index: i64) -> Result<Option<Vec<u8>>> {
-        Ok(self.node(level, index)?)
+    fn stored_nodes(&mut self, wanted: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+        let keys: Vec<(i32, i64)> = wanted.iter().map(|&(l, i)| (l as i32, i as i64)).collect();
+        let mut found = HashMap::with_capacity(wanted.len());
+        for row in self.nodes_in(&keys)? {
+            let id = (row.level as u32, row.node_index as u64);
+            found.insert(id, to_hash(&row.hash, id.0, id.1)?);
+        }
+        Ok(found)
     }
 }
 
-/// The stored hash of the perfect node (level, index), which must exist.
-pub(crate) fn perfect_node(store: &mut dyn NodeSource, level: u32, index: u64) -> Result<Hash> {
-    let bytes = store
-        .stored_node(level as i32, index as i64)?
-        .ok_or_else(|| missing(level, index))?;
-    to_hash(&bytes, level, index)
+/// Nodes held in memory (a batch being committed).
+impl NodeSource for HashMap<NodeId, Hash> {
+    fn stored_nodes(&mut self, wanted: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+        Ok(wanted
+            .iter()
+            .filter_map(|id| self.get(id).map(|h| (*id, *h)))
+            .collect())
+    }
 }
 
-/// The hash of the subtree over `range` of leaves.
-pub(crate) fn subtree_hash(store: &mut dyn NodeSource, range: Range<u64>) -> Result<Hash> {
-    let hashes = subtree_ranges_perfect(range)
-        .into_iter()
-        .map(|(level, index)| perfect_node(store, level, index))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(fold_perfect(&hashes))
+/// Perfect nodes at or above this level are cached (1/64 of all nodes).
+const CACHED_FROM_LEVEL: u32 = 6;
+/// The most nodes the cache keeps (32 MiB or so).
+const CACHE_CAPACITY: usize = 500_000;
+
+/// A cache of upper perfect nodes, which never change once written.
+#[derive(Debug, Default)]
+pub(crate) struct NodeCache {
+    nodes: RwLock<HashMap<NodeId, Hash>>,
+}
+
+/// A node source that answers from the cache first.
+pub(crate) struct Cached<'a> {
+    pub cache: &'a NodeCache,
+    pub inner: &'a mut dyn NodeSource,
+}
+
+impl NodeSource for Cached<'_> {
+    fn stored_nodes(&mut self, wanted: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+        let mut found = HashMap::with_capacity(wanted.len());
+        let mut misses = Vec::new();
+        if let Ok(nodes) = self.cache.nodes.read() {
+            for id in wanted {
+                match nodes.get(id) {
+                    Some(h) => {
+                        found.insert(*id, *h);
+                    }
+                    None => misses.push(*id),
+                }
+            }
+        } else {
+            misses.extend_from_slice(wanted);
+        }
+        if !misses.is_empty() {
+            let fetched = self.inner.stored_nodes(&misses)?;
+            let cacheable: Vec<_> = fetched
+                .iter()
+                .filter(|(id, _)| id.0 >= CACHED_FROM_LEVEL)
+                .collect();
+            if !cacheable.is_empty() {
+                if let Ok(mut nodes) = self.cache.nodes.write() {
+                    if nodes.len() + cacheable.len() <= CACHE_CAPACITY {
+                        nodes.extend(cacheable.into_iter().map(|(id, h)| (*id, *h)));
+                    }
+                }
+            }
+            found.extend(fetched);
+        }
+        Ok(found)
+    }
+}
+
+/// The hashes of the perfect nodes, which must all exist, in order.
+pub(crate) fn perfect_nodes(store: &mut dyn NodeSource, ids: &[NodeId]) -> Result<Vec<Hash>> {
+    let found = store.stored_nodes(ids)?;
+    ids.iter()
+        .map(|id| found.get(id).copied().ok_or_else(|| missing(id.0, id.1)))
+        .collect()
+}
+
+/// The hashes of the subtrees over `ranges` of leaves, with one fetch.
+fn subtree_hashes(store: &mut dyn NodeSource, ranges: &[Range<u64>]) -> Result<Vec<Hash>> {
+    let parts: Vec<Vec<NodeId>> = ranges
+        .iter()
+        .map(|r| subtree_ranges_perfect(r.clone()))
+        .collect();
+    let all: Vec<NodeId> = parts.iter().flatten().copied().collect();
+    let found = store.stored_nodes(&all)?;
+    parts
+        .iter()
+        .map(|ids| {
+            let hashes = ids
+                .iter()
+                .map(|id| found.get(id).copied().ok_or_else(|| missing(id.0, id.1)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(fold_perfect(&hashes))
+        })
+        .collect()
 }
 
 /// The root hash of the tree of `size` leaves.
@@ -46,7 +132,7 @@ pub(crate) fn root(store: &mut dyn NodeSource, size: u64) -> Result<Hash> {
     if size == 0 {
         Ok(empty_root())
     } else {
-        subtree_hash(store, 0..size)
+        Ok(subtree_hashes(store, &[0..size])?[0])
     }
 }
 
@@ -61,7 +147,7 @@ pub(crate) fn inclusion(
             "index {index} is not in a tree of size {tree_size}: it must be below the size"
         ))
     })?;
-    ranges.into_iter().map(|r| subtree_hash(store, r)).collect()
+    subtree_hashes(store, &ranges)
 }
 
 /// The consistency proof between the trees of `old_size` and `new_size` leaves.
@@ -75,5 +161,5 @@ pub(crate) fn consistency(
             "no consistency proof from {old_size} to {new_size}: it needs 0 < from <= to"
         ))
     })?;
-    ranges.into_iter().map(|r| subtree_hash(store, r)).collect()
+    subtree_hashes(store, &ranges)
 }

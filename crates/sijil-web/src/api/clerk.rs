@@ -144,7 +144,7 @@ pub async fn get_document(
                     "letter {number} has no document {n}"
                 ))
             })?;
-        let file = registry.documents().open_document(&document.sha256)?;
+        let file = registry.open_document(&document.sha256)?;
         Ok((document, file))
     })
     .await?;
