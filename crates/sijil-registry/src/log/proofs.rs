@@ -132,7 +132,8 @@ pub(crate) fn root(store: &mut dyn NodeSource, size: u64) -> Result<Hash> {
     if size == 0 {
         Ok(empty_root())
     } else {
-        Ok(subtree_hashes(store, &[0..size])?[0])
+        let whole = std::iter::once(0..size).collect::<Vec<_>>();
+        Ok(subtree_hashes(store, &whole)?[0])
     }
 }
 
