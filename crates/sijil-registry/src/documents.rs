@@ -220,6 +220,11 @@ impl DocumentWriter {
             .map_err(|e| RegistryError::io("cannot write a document", e))
     }
 
+    /// Whether `more` bytes will still be kept in memory (no file I/O).
+    pub fn stays_in_memory(&self, more: usize) -> bool {
+        self.tmp.is_none() && self.buffer.len() + more <= INLINE_MAX
+    }
+
     /// Bytes received so far.
     pub fn size(&self) -> u64 {
         self.size

@@ -29,6 +29,7 @@ pub mod letter;
 mod log;
 pub mod numbering;
 pub mod registry;
+mod reply;
 pub mod sequencer;
 pub mod tokens;
 

@@ -27,7 +27,10 @@ use crate::letter::{
     check_metadata, DocumentRecord, LetterRecord, NewLetter, Registration, MAX_DOCUMENTS,
 };
 use crate::log::proofs;
-use crate::sequencer::{ensure_checkpoint, BatchStats, Context, PreparedLetter, Sequencer};
+use crate::reply::ReplyReceiver;
+use crate::sequencer::{
+    ensure_checkpoint, BatchStats, Committed, Context, PreparedLetter, Sequencer,
+};
 use crate::tokens::{self, Role, TokenInfo};
 
 /// How to open a registry.
@@ -175,6 +178,29 @@ impl Registry {
     /// signs its receipt, appends it to the log and returns once all of it is
     /// durably committed.
     pub fn register(&self, letter: NewLetter) -> Result<Registration> {
+        let (access_code, answer) = self.submit(letter)?;
+        let committed = answer.wait().ok_or(RegistryError::ShuttingDown)??;
+        Ok(self.registration(committed, access_code))
+    }
+
+    /// Like [`Registry::register`], as a future: the caller's thread is not
+    /// held while the sequencer commits (for the web server's async workers;
+    /// the work itself happens on the sequencer's thread).
+    pub fn register_async(
+        &self,
+        letter: NewLetter,
+    ) -> impl std::future::Future<Output = Result<Registration>> + Send + 'static {
+        let registry = self.clone();
+        let submitted = self.submit(letter);
+        async move {
+            let (access_code, answer) = submitted?;
+            let committed = answer.await.ok_or(RegistryError::ShuttingDown)??;
+            Ok(registry.registration(committed, access_code))
+        }
+    }
+
+    /// Checks a letter, computes its metadata hash and queues it.
+    fn submit(&self, letter: NewLetter) -> Result<(AccessCode, ReplyReceiver<Result<Committed>>)> {
         if letter.documents.len() > MAX_DOCUMENTS {
             return Err(RegistryError::Invalid(format!(
                 "a letter carries at most {MAX_DOCUMENTS} documents"
@@ -185,18 +211,22 @@ impl Registry {
         let metadata_mac = metadata_mac(access_code.as_str(), &metadata)?;
         let metadata_json = serde_json::to_string(&metadata)
             .map_err(|e| RegistryError::Invalid(format!("metadata: {e}")))?;
-        let committed = self.inner.sequencer.submit(PreparedLetter {
+        let answer = self.inner.sequencer.submit(PreparedLetter {
             metadata_json,
             metadata_mac,
             access_code: access_code.clone(),
             documents: letter.documents,
         })?;
+        Ok((access_code, answer))
+    }
+
+    /// The registration of a committed letter.
+    fn registration(&self, committed: Committed, access_code: AccessCode) -> Registration {
         self.remember_checkpoint(CheckpointRow {
             tree_size: committed.tree_size as i64,
             note: committed.checkpoint.clone(),
         });
-        let hashes = committed.proof;
-        Ok(Registration {
+        Registration {
             number: committed.number,
             index: committed.index,
             registered_at: committed.registered_at,
@@ -206,11 +236,11 @@ impl Registry {
                 inclusion_proof: InclusionProof {
                     index: committed.index,
                     tree_size: committed.tree_size,
-                    hashes,
+                    hashes: committed.proof,
                 },
                 checkpoint: committed.checkpoint,
             },
-        })
+        }
     }
 
     /// The latest checkpoint: from memory when read less than a second ago

@@ -32,6 +32,7 @@ use crate::keys::{KeyRing, Signer};
 use crate::log::frontier::Frontier;
 use crate::log::proofs::NodeId;
 use crate::numbering::{year_of, NumberFormat};
+use crate::reply::{reply, ReplyReceiver, ReplySender};
 
 /// The most letters committed in one transaction.
 pub const MAX_BATCH: usize = 1_024;
@@ -84,7 +85,7 @@ pub(crate) struct Context {
 
 struct Job {
     letter: PreparedLetter,
-    reply: SyncSender<Result<Committed>>,
+    reply: ReplySender<Result<Committed>>,
 }
 
 /// The handle through which threads submit registrations.
@@ -122,19 +123,22 @@ impl Sequencer {
         })
     }
 
-    /// Queues a letter and waits until its batch is durably committed.
-    pub(crate) fn submit(&self, letter: PreparedLetter) -> Result<Committed> {
+    /// Queues a letter; the answer comes once its batch is durably committed.
+    pub(crate) fn submit(
+        &self,
+        letter: PreparedLetter,
+    ) -> Result<ReplyReceiver<Result<Committed>>> {
         let sender = self
             .sender
             .lock()
             .map_err(|_| RegistryError::ShuttingDown)?
             .clone()
             .ok_or(RegistryError::ShuttingDown)?;
-        let (reply, answer) = sync_channel(1);
+        let (reply, answer) = reply();
         sender
             .send(Job { letter, reply })
             .map_err(|_| RegistryError::ShuttingDown)?;
-        answer.recv().map_err(|_| RegistryError::ShuttingDown)?
+        Ok(answer)
     }
 
     /// Refuses new registrations, lets the queued ones commit, and waits for

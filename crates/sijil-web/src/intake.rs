@@ -111,11 +111,11 @@ pub async fn receive(state: &AppState, mut payload: Multipart) -> Result<Intake,
                 .unwrap_or_default();
             let documents = state.registry.documents().clone();
             let max = limits.max_document_bytes;
+            // An empty file input of a browser form sends a part without a name.
             let mut writer = if file_name.is_empty() {
-                None // An empty file input of a browser form.
+                None
             } else {
-                let (name, media) = (file_name.clone(), media_type.clone());
-                Some(blocking(move || documents.writer(&name, &media, Some(max))).await?)
+                Some(documents.writer(&file_name, &media_type, Some(max))?)
             };
             while let Some(chunk) = field.next().await {
                 let chunk = chunk
@@ -128,6 +128,11 @@ pub async fn receive(state: &AppState, mut payload: Multipart) -> Result<Intake,
                     )));
                 }
                 match writer.take() {
+                    // Small documents stay in memory: no file I/O, no thread hop.
+                    Some(mut w) if w.stays_in_memory(chunk.len()) => {
+                        w.write(&chunk)?;
+                        writer = Some(w);
+                    }
                     Some(mut w) => {
                         writer = Some(
                             blocking(move || {
@@ -151,7 +156,12 @@ pub async fn receive(state: &AppState, mut payload: Multipart) -> Result<Intake,
                         "document {file_name:?} is empty"
                     )));
                 }
-                intake.documents.push(blocking(move || w.finish()).await?);
+                let document = if w.stays_in_memory(0) {
+                    w.finish()?
+                } else {
+                    blocking(move || w.finish()).await?
+                };
+                intake.documents.push(document);
             }
             continue;
         }
@@ -191,11 +201,16 @@ pub fn parse_metadata(text: &str) -> Result<LetterMetadata, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("the metadata part is not valid: {e}")))
 }
 
-/// Registers a received letter through the sequencer (group commit), off the async workers.
+/// Registers a received letter through the sequencer (group commit): the
+/// database work happens on the sequencer's thread while this request waits
+/// without holding a thread.
 pub async fn register(state: &AppState, letter: NewLetter) -> Result<Registration, ApiError> {
-    let registry = state.registry.clone();
     let started = std::time::Instant::now();
-    let result = blocking(move || registry.register(letter)).await;
+    let result = state
+        .registry
+        .register_async(letter)
+        .await
+        .map_err(ApiError::from);
     state
         .metrics
         .registration(started.elapsed(), result.is_ok());
