@@ -150,7 +150,7 @@ pub fn markdown(r: &Results) -> String {
     let _ = writeln!(out, "| server peak RSS | {rss_mib:.1} MiB |");
     let _ = writeln!(
         out,
-        "| database size | {} bytes ({:.0} bytes per letter, documents included) |",
+        "| database size | {} bytes, {:.0} bytes per letter besides its document |",
         r.database_bytes, r.database_bytes_per_letter
     );
     let _ = writeln!(
@@ -214,6 +214,12 @@ pub fn markdown(r: &Results) -> String {
         out,
         "| server peak RSS | {rss_mib:.1} MiB | < 150 MiB | {} |",
         verdict(rss_mib < 150.0)
+    );
+    let _ = writeln!(
+        out,
+        "| database bytes per letter besides documents | {:.0} | ≤ 1024 | {} |",
+        r.database_bytes_per_letter,
+        verdict(r.database_bytes_per_letter <= 1024.0)
     );
     let audit_per_million = r.audit_seconds * 1e6 / r.letters.max(1) as f64;
     let _ = writeln!(

@@ -194,7 +194,7 @@ impl Worker {
                     );
                     self.count(batch.len() as u64);
                     for (job, done) in batch.into_iter().zip(committed) {
-                        let _ = job.reply.send(Ok(done));
+                        job.reply.send(Ok(done));
                     }
                 }
                 Err(error) => {
@@ -203,7 +203,7 @@ impl Worker {
                     self.conn = None;
                     let storage_full = error.is_storage_full();
                     for job in batch {
-                        let _ = job.reply.send(Err(RegistryError::CommitFailed {
+                        job.reply.send(Err(RegistryError::CommitFailed {
                             message: error.to_string(),
                             storage_full,
                         }));
