@@ -93,6 +93,7 @@ struct Inner {
     sequencer: Sequencer,
     checkpoint: Mutex<Option<(Instant, CheckpointRow)>>,
     node_cache: proofs::NodeCache,
+    verified_checkpoint: Mutex<Option<(String, Hash)>>,
 }
 
 /// A registry, open on its data directory and database.
@@ -145,6 +146,7 @@ impl Registry {
                 sequencer,
                 checkpoint: Mutex::new(None),
                 node_cache: proofs::NodeCache::default(),
+                verified_checkpoint: Mutex::new(None),
             }),
         })
     }
@@ -300,6 +302,77 @@ impl Registry {
         })
     }
 
+    /// Refuses to serve a record that does not match the log: the receipt must
+    /// be included under the signed checkpoint, and the stored letter must
+    /// agree with its receipt's claims.
+    fn check_record(&self, letter: &LetterRecord, bundle: &Bundle) -> Result<()> {
+        let mismatch = |what: &str| {
+            RegistryError::Integrity(format!(
+                "the record of letter {} does not match the log: {what}",
+                letter.number
+            ))
+        };
+        let payload = sijil_receipt::jws::parse_compact(&letter.receipt)
+            .map_err(|_| mismatch("its receipt is unreadable"))?
+            .payload;
+        let root = self.checkpoint_root(&bundle.checkpoint)?;
+        sijil_receipt::merkle::verify_inclusion(
+            letter.index,
+            bundle.inclusion_proof.tree_size,
+            &sijil_receipt::merkle::leaf_hash(&payload),
+            &bundle.inclusion_proof.hashes,
+            &root,
+        )
+        .map_err(|_| mismatch("its receipt is not the leaf the signed checkpoint covers"))?;
+        let claims = sijil_receipt::claims::RegistrationClaims::from_payload(&payload)
+            .map_err(|_| mismatch("its receipt's claims are unreadable"))?;
+        let documents: Vec<(&str, u64)> = letter
+            .documents
+            .iter()
+            .map(|d| (d.sha256.as_str(), d.size))
+            .collect();
+        let claimed: Vec<(&str, u64)> = claims
+            .documents
+            .iter()
+            .map(|d| (d.sha256.as_str(), d.size))
+            .collect();
+        if claims.number != letter.number
+            || claims.index != letter.index
+            || claims.registered_at != letter.registered_at
+        {
+            return Err(mismatch(
+                "its number, index or time differs from the receipt's",
+            ));
+        }
+        if documents != claimed {
+            return Err(mismatch("its documents differ from the receipt's"));
+        }
+        if metadata_mac(letter.access_code.as_str(), &letter.metadata)? != claims.metadata_sha256 {
+            return Err(mismatch("its metadata or access code differs from what the receipt's metadata_sha256 commits to"));
+        }
+        Ok(())
+    }
+
+    /// The root hash of a checkpoint whose signature verifies (verified once per checkpoint).
+    fn checkpoint_root(&self, note: &str) -> Result<Hash> {
+        if let Ok(cache) = self.inner.verified_checkpoint.lock() {
+            if let Some((known, root)) = cache.as_ref() {
+                if known == note {
+                    return Ok(*root);
+                }
+            }
+        }
+        let verifiers = self.inner.keys.note_verifiers()?;
+        let checkpoint =
+            sijil_receipt::checkpoint::Checkpoint::open(note, &verifiers).map_err(|e| {
+                RegistryError::Integrity(format!("the latest checkpoint does not verify: {e}"))
+            })?;
+        if let Ok(mut cache) = self.inner.verified_checkpoint.lock() {
+            *cache = Some((note.to_owned(), checkpoint.root));
+        }
+        Ok(checkpoint.root)
+    }
+
     /// Refuses a tree size beyond the latest checkpoint.
     fn check_size(&self, s: &mut dyn ReadStore, tree_size: u64) -> Result<()> {
         let mut latest = self.latest_checkpoint(s)?.tree_size as u64;
@@ -353,6 +426,7 @@ impl Registry {
             let documents = s.documents_of(row.leaf_index, row.leaf_index)?;
             let letter = letter_record(row, documents, receipt)?;
             let bundle = self.bundle_for(s, &letter, checkpoint)?;
+            self.check_record(&letter, &bundle)?;
             Ok(ReceiptLookup { letter, bundle })
         })
     }

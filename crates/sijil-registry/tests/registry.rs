@@ -44,6 +44,7 @@ on_both_backends!(
     audit_detects_a_forged_checkpoint,
     audit_detects_a_counter_set_back,
     audit_detects_an_altered_document,
+    lookups_refuse_a_record_altered_behind_the_logs_back,
     export_lists_the_period_in_order,
     shutdown_refuses_new_registrations,
 );
@@ -498,6 +499,35 @@ fn audit_detects_an_altered_document(backend: Backend) {
         })
         .unwrap()
         .passed());
+}
+
+fn lookups_refuse_a_record_altered_behind_the_logs_back(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let a = t.registry.register(letter("Fatima", vec![])).unwrap();
+    let b = t.registry.register(letter("Ahmed", vec![])).unwrap();
+    let c = t.registry.register(letter("Karim", vec![])).unwrap();
+    t.execute(
+        "UPDATE letters SET metadata = REPLACE(metadata, 'Fatima', 'Someone') WHERE leaf_index = 0",
+    );
+    let altered = t.registry.lookup(&a.number);
+    assert!(
+        matches!(altered, Err(RegistryError::Integrity(ref e)) if e.contains("metadata")),
+        "{altered:?}"
+    );
+    // A receipt swapped for another letter's no longer matches the signed log.
+    t.execute(&format!(
+        "UPDATE leaves SET receipt = '{}' WHERE leaf_index = 1",
+        c.bundle.receipt
+    ));
+    let swapped = t.registry.lookup(&b.number);
+    assert!(
+        matches!(swapped, Err(RegistryError::Integrity(ref e)) if e.contains("does not match the log")),
+        "{swapped:?}"
+    );
+    assert!(
+        t.registry.lookup(&c.number).is_ok(),
+        "untouched letters are still served"
+    );
 }
 
 fn export_lists_the_period_in_order(backend: Backend) {

@@ -151,6 +151,10 @@ impl From<RegistryError> for ApiError {
             e if e.is_storage_full() => ApiError::Unavailable(
                 "the registry's storage is full: nothing was registered; try again later".into(),
             ),
+            RegistryError::Integrity(m) => {
+                tracing::error!(detail = %m, "integrity");
+                ApiError::Conflict(m)
+            }
             RegistryError::CommitFailed { message, .. } => {
                 tracing::error!(%message, "registration not committed");
                 ApiError::Unavailable(
