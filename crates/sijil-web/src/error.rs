@@ -151,6 +151,14 @@ impl From<RegistryError> for ApiError {
             e if e.is_storage_full() => ApiError::Unavailable(
                 "the registry's storage is full: nothing was registered; try again later".into(),
             ),
+            RegistryError::Connection(cause) => {
+                tracing::error!(%cause, "database unreachable");
+                ApiError::Unavailable("the database is not reachable; try again shortly".into())
+            }
+            RegistryError::Database(ref e) if connection_lost(e) => {
+                tracing::error!(cause = %e, "database connection lost");
+                ApiError::Unavailable("the database connection was lost; try again shortly".into())
+            }
             RegistryError::Integrity(m) => {
                 tracing::error!(detail = %m, "integrity");
                 ApiError::Conflict(m)
@@ -164,6 +172,24 @@ impl From<RegistryError> for ApiError {
             }
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+/// Whether a database error means the server went away (restart, network).
+fn connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message().to_lowercase();
+            message.contains("terminating connection")
+                || message.contains("server closed the connection")
+                || message.contains("connection")
+        }
+        _ => false,
     }
 }
 

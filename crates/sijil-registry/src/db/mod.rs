@@ -199,7 +199,9 @@ impl Database {
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .test_on_check_out(false)
+            // A PostgreSQL connection breaks when the server restarts: test it
+            // before use. A SQLite file does not, and the test would cost a query.
+            .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: url.clone() })
             .map_err(|e| RegistryError::Connection(e.to_string()))?;
