@@ -439,6 +439,7 @@ fn check_nodes<S: Store>(
 ) -> Result<Vec<Vec<Hash>>> {
     let mut levels = vec![leaves];
     let mut expected_total = 0u64;
+    let mut below_mismatched: HashSet<usize> = HashSet::new();
     let mut level = 0usize;
     while let Some(current) = levels.get(level) {
         if current.is_empty() {
@@ -446,7 +447,7 @@ fn check_nodes<S: Store>(
         }
         expected_total += current.len() as u64;
         let mut position = 0i64;
-        let mut mismatch_reported = false;
+        let mut mismatched = HashSet::new();
         loop {
             let rows = store.nodes_from(level as i32, position, CHUNK)?;
             if rows.is_empty() {
@@ -457,14 +458,19 @@ fn check_nodes<S: Store>(
                 let leaf = (row.node_index as u64) << level;
                 match current.get(i) {
                     Some(hash) if hash[..] == row.hash[..] => {}
-                    Some(_) if !mismatch_reported => {
-                        mismatch_reported = true;
-                        report.problem(
-                            Some(leaf),
-                            format!("tree node at level {level} index {i} (leaves from {leaf}) differs from the recomputed tree"),
-                        );
+                    Some(_) => {
+                        mismatched.insert(i);
+                        // A node above a mismatched child differs because of
+                        // it: only the lowest disagreement is reported.
+                        let below = level > 0
+                            && (below_mismatched.contains(&(2 * i)) || below_mismatched.contains(&(2 * i + 1)));
+                        if !below {
+                            report.problem(
+                                Some(leaf),
+                                format!("tree node at level {level} index {i} (leaves from {leaf}) differs from the recomputed tree"),
+                            );
+                        }
                     }
-                    Some(_) => {}
                     None => report.problem(
                         Some(leaf),
                         format!("tree node at level {level} index {i} is stored but the tree has no such node"),
@@ -474,6 +480,7 @@ fn check_nodes<S: Store>(
                 position = row.node_index + 1;
             }
         }
+        below_mismatched = mismatched;
         let next: Vec<Hash> = current
             .chunks_exact(2)
             .map(|pair| node_hash(&pair[0], &pair[1]))

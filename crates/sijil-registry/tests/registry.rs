@@ -45,6 +45,8 @@ on_both_backends!(
     audit_detects_a_counter_set_back,
     audit_detects_an_altered_document,
     lookups_refuse_a_record_altered_behind_the_logs_back,
+    deleting_the_last_letters_is_detected_against_a_kept_checkpoint,
+    audit_names_the_index_of_an_altered_leaf,
     export_lists_the_period_in_order,
     shutdown_refuses_new_registrations,
 );
@@ -528,6 +530,59 @@ fn lookups_refuse_a_record_altered_behind_the_logs_back(backend: Backend) {
         t.registry.lookup(&c.number).is_ok(),
         "untouched letters are still served"
     );
+}
+
+fn deleting_the_last_letters_is_detected_against_a_kept_checkpoint(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    for i in 0..6 {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![]))
+            .unwrap();
+    }
+    // A client keeps the checkpoint of size 6.
+    let kept = t.registry.checkpoint().unwrap();
+    let verifier = t.registry.note_verifier().unwrap();
+    let kept =
+        sijil_receipt::checkpoint::Checkpoint::open(&kept.note, &[verifier.clone()]).unwrap();
+    t.registry.shutdown();
+    // Someone removes the last two letters and everything that pointed at them.
+    t.execute(
+        "DELETE FROM letter_documents WHERE leaf_index >= 4; DELETE FROM letters WHERE leaf_index >= 4; \
+         DELETE FROM leaves WHERE leaf_index >= 4; DELETE FROM checkpoints WHERE tree_size > 4; \
+         DELETE FROM tree_nodes WHERE (level = 0 AND node_index >= 4) OR (level = 1 AND node_index >= 2) OR level >= 2 AND node_index >= 1; \
+         UPDATE log_head SET tree_size = 4; UPDATE counters SET value = value - 2",
+    );
+    let reopened = TestRegistry::reopen_at(&t.dir, &t.database_url, None);
+    for i in 0..3 {
+        reopened.register(letter(&format!("R{i}"), vec![])).unwrap();
+    }
+    let now = reopened.checkpoint().unwrap();
+    let now = sijil_receipt::checkpoint::Checkpoint::open(&now.note, &[verifier]).unwrap();
+    assert_eq!(now.size, 7);
+    // The registry's own consistency proof from the kept size cannot convince the client.
+    let proof = reopened.consistency_proof(kept.size, now.size).unwrap();
+    assert!(
+        merkle::verify_consistency(kept.size, now.size, &kept.root, &now.root, &proof).is_err()
+    );
+}
+
+fn audit_names_the_index_of_an_altered_leaf(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let regs: Vec<_> = (0..5)
+        .map(|i| {
+            t.registry
+                .register(letter(&format!("S{i}"), vec![]))
+                .unwrap()
+        })
+        .collect();
+    // Replace leaf 3's receipt with leaf 1's: a validly signed receipt, in the wrong place.
+    t.execute(&format!(
+        "UPDATE leaves SET receipt = '{}' WHERE leaf_index = 3",
+        regs[1].bundle.receipt
+    ));
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    let first = report.first_problem().expect("the audit must fail");
+    assert_eq!(first.index, Some(3), "{:?}", report.problems);
 }
 
 fn export_lists_the_period_in_order(backend: Backend) {
