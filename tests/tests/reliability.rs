@@ -314,3 +314,83 @@ fn killing_the_server_or_the_database_under_load_loses_no_returned_receipt_on_po
     let s = Sandbox::with_database(cluster.create_database());
     harness(&s, Some(&cluster));
 }
+
+#[test]
+fn two_servers_writing_to_one_postgresql_keep_one_gapless_consistent_log() {
+    let cluster = PgCluster::start();
+    let s = Sandbox::with_database(cluster.create_database());
+    let token = s
+        .run(["token", "create", "--role", "clerk", "--name", "writers"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let ports: Vec<u16> = (0..2)
+        .map(|_| {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        })
+        .collect();
+    let servers: Vec<Server> = ports.iter().map(|p| start(&s, *p)).collect();
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let received: Arc<Mutex<Vec<(String, Bundle)>>> = Arc::default();
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut seen = Vec::new();
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let (received, counter, token) = (received.clone(), counter.clone(), token.clone());
+            let base = bases[c % 2].clone();
+            std::thread::spawn(move || {
+                let agent = agent();
+                for _ in 0..40 {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let mut r = agent
+                        .post(&format!("{base}/api/v1/letters"))
+                        .header("Authorization", &format!("Bearer {token}"))
+                        .header(
+                            "Content-Type",
+                            &format!("multipart/form-data; boundary={BOUNDARY}"),
+                        )
+                        .send(&body(n)[..])
+                        .unwrap();
+                    let text = r.body_mut().read_to_string().unwrap();
+                    assert_eq!(r.status().as_u16(), 201, "{text}");
+                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let bundle: Bundle = serde_json::from_value(v["bundle"].clone()).unwrap();
+                    received
+                        .lock()
+                        .unwrap()
+                        .push((v["number"].as_str().unwrap().to_owned(), bundle));
+                }
+            })
+        })
+        .collect();
+    // While they write, each server's checkpoints stay consistent with all earlier ones.
+    for round in 0..6 {
+        std::thread::sleep(Duration::from_millis(150));
+        check_after_restart(&bases[round % 2], &[], &mut seen);
+    }
+    for c in clients {
+        c.join().unwrap();
+    }
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 320);
+    let numbers: std::collections::BTreeSet<&String> = received.iter().map(|(n, _)| n).collect();
+    assert_eq!(numbers.len(), 320, "no number given twice");
+    for base in &bases {
+        check_after_restart(base, &received, &mut seen);
+    }
+    drop(servers);
+    let audit = s.run(["audit"]).ok();
+    assert!(
+        audit.stdout.starts_with("audit passed: 320 leaves"),
+        "{}",
+        audit.stdout
+    );
+}
