@@ -107,7 +107,15 @@ impl Registry {
     /// schema, first checkpoint) if it does not exist yet.
     pub fn open(options: RegistryOptions) -> Result<Self> {
         let data_dir = options.data_dir;
-        crate::fsutil::create_dir_durable(&data_dir)?;
+        if !data_dir.exists() {
+            // Letters, keys and access codes: for the registry's own user only.
+            crate::fsutil::create_dir_durable(&data_dir)?;
+            std::fs::set_permissions(
+                &data_dir,
+                std::os::unix::fs::PermissionsExt::from_mode(0o700),
+            )
+            .map_err(|e| RegistryError::io(format!("cannot protect {}", data_dir.display()), e))?;
+        }
         let config = Config::load_or_create(&data_dir, options.origin.as_deref())?;
         let tz = config.time_zone()?;
         let format = config.number_format()?;
@@ -117,7 +125,12 @@ impl Registry {
             Some(url) => DatabaseUrl::parse(url)?,
             None => DatabaseUrl::sqlite_in(&data_dir),
         };
-        let db = Database::open(url, options.pool_size.max(1))?;
+        let db = Database::open(url.clone(), options.pool_size.max(1))?;
+        if let DatabaseUrl::Sqlite(path) = &url {
+            // The database holds personal data and access codes (its WAL files follow its mode).
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(|e| RegistryError::io(format!("cannot protect {}", path.display()), e))?;
+        }
         {
             let signer = keys.signer()?;
             let mut conn = db.get()?;

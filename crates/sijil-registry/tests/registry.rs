@@ -642,6 +642,12 @@ fn the_key_file_must_not_be_readable_by_others() {
         std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    let db = std::fs::metadata(t.dir.path().join("sijil.db")).unwrap();
+    assert_eq!(
+        db.permissions().mode() & 0o777,
+        0o600,
+        "the database holds personal data"
+    );
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut options = sijil_registry::RegistryOptions::new(t.dir.path());
     options.database_url = Some(t.database_url.clone());

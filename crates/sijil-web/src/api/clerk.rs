@@ -168,11 +168,27 @@ pub async fn get_document(
     });
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::FilenameExt(ExtendedValue {
-            charset: Charset::Ext("UTF-8".into()),
-            language_tag: None,
-            value: document.file_name.clone().into_bytes(),
-        })],
+        parameters: vec![
+            // An ASCII fallback for clients that ignore `filename*`.
+            DispositionParam::Filename(
+                document
+                    .file_name
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect(),
+            ),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: document.file_name.clone().into_bytes(),
+            }),
+        ],
     };
     Ok(HttpResponse::Ok()
         .content_type(document.media_type.as_str())
