@@ -50,9 +50,6 @@ const KNOWN_FAILURES: &[&str] = &[
     "three 60 KiB text parts (request over the limit)",
     "a part header line of 100 KiB (request over the limit)",
     "a preamble of 200 KiB before the first boundary (request over the limit)",
-    // The inclusion proof of POST /api/v1/verify accepts unknown fields
-    // (InclusionProofBody has no deny_unknown_fields, api/models.rs).
-    "unknown field in the proof",
     // Documents over 256 KiB are renamed into documents/ab/<sha256> as soon as
     // they have streamed (DocumentWriter::finish, called from intake::receive),
     // before the metadata, the other parts and the desk's CSRF token are

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 /// An inclusion proof: the audit path of leaf `index` in the tree of `tree_size` leaves.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+#[serde(deny_unknown_fields)]
 pub struct InclusionProofBody {
     /// The leaf index.
     pub index: u64,
