@@ -157,3 +157,57 @@ pub fn registered_number(stderr: &str) -> String {
         .unwrap_or_else(|| panic!("no registration number in:\n{stderr}"))
         .to_owned()
 }
+
+/// The last lines a child process printed, kept for failure messages.
+#[derive(Clone, Default)]
+pub struct ProcessLog(std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>);
+
+impl ProcessLog {
+    /// How many lines are kept.
+    pub const KEEP: usize = 400;
+
+    /// Reads `stream` line by line on a thread, until it closes; `lines`
+    /// (when given) also receives each line.
+    pub fn collect(
+        &self,
+        stream: impl std::io::Read + Send + 'static,
+        lines: Option<std::sync::mpsc::Sender<String>>,
+    ) {
+        use std::io::BufRead;
+        let log = self.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if let Some(lines) = &lines {
+                    let _ = lines.send(line.clone());
+                }
+                let mut kept = log.0.lock().unwrap_or_else(|e| e.into_inner());
+                if kept.len() == Self::KEEP {
+                    kept.pop_front();
+                }
+                kept.push_back(line);
+            }
+        });
+    }
+
+    /// The last `n` lines, joined.
+    pub fn tail(&self, n: usize) -> String {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let skip = kept.len().saturating_sub(n);
+        kept.iter()
+            .skip(skip)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// A child process, killed when dropped (also when a test panics).
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -11,19 +11,16 @@
 //! screenshot and the page's source.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde_json::{json, Value};
-use sijil_e2e::Sandbox;
+use sijil_e2e::{ProcessLog as Log, Reaped, Sandbox};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -202,53 +199,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("no free port: {e}"))
-}
-
-/// The last lines a process printed.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<VecDeque<String>>>);
-
-impl Log {
-    const KEEP: usize = 400;
-
-    /// Reads `stream` line by line on a thread, until it closes; `lines`
-    /// (when given) also receives each line.
-    fn collect(&self, stream: impl Read + Send + 'static, lines: Option<mpsc::Sender<String>>) {
-        let log = self.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(stream).lines() {
-                let Ok(line) = line else { break };
-                if let Some(lines) = &lines {
-                    let _ = lines.send(line.clone());
-                }
-                let mut kept = log.0.lock().unwrap_or_else(|e| e.into_inner());
-                if kept.len() == Self::KEEP {
-                    kept.pop_front();
-                }
-                kept.push_back(line);
-            }
-        });
-    }
-
-    fn tail(&self, n: usize) -> String {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let skip = kept.len().saturating_sub(n);
-        kept.iter()
-            .skip(skip)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// A child process, killed when dropped (also when the test panics).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `sijil serve` on the sandbox's registry.

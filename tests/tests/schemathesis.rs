@@ -17,14 +17,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sijil_e2e::{registered_number, Sandbox};
+use sijil_e2e::{registered_number, ProcessLog as Log, Reaped, Sandbox};
 
 const NOT_INSTALLED: &str =
     "schemathesis is not installed: run .ci/run or pip install schemathesis";
@@ -340,48 +340,6 @@ fn read_all(
             .unwrap_or_else(|e| e.into_inner())
             .push_str(&String::from_utf8_lossy(&bytes));
     })
-}
-
-/// The last lines a process printed.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    const KEEP: usize = 400;
-
-    /// Reads `stream` line by line on a thread, until it closes; `lines`
-    /// (when given) also receives each line.
-    fn collect(&self, stream: impl Read + Send + 'static, lines: Option<mpsc::Sender<String>>) {
-        let log = self.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(stream).lines() {
-                let Ok(line) = line else { break };
-                if let Some(lines) = &lines {
-                    let _ = lines.send(line.clone());
-                }
-                let mut kept = log.0.lock().unwrap_or_else(|e| e.into_inner());
-                if kept.len() == Self::KEEP {
-                    kept.remove(0);
-                }
-                kept.push(line);
-            }
-        });
-    }
-
-    fn tail(&self, n: usize) -> String {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        kept[kept.len().saturating_sub(n)..].join("\n")
-    }
-}
-
-/// A child process, killed when dropped (also when the test panics).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `sijil serve` on the sandbox's registry, on a port the system chose.
