@@ -130,6 +130,11 @@ impl TrivialServer {
         std::thread::spawn(move || for _ in lines {});
         Ok(TrivialServer { child, base })
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for TrivialServer {

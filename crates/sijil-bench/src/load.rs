@@ -29,6 +29,33 @@ pub struct PhaseResult {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// The server's CPU time (user + system, all threads) per request, in µs:
+    /// a cost that holds on a noisy machine where throughput does not.
+    pub server_cpu_us: Option<f64>,
+}
+
+/// A process's CPU time (user + system, all its threads) in seconds, from
+/// /proc/PID/stat (clock ticks of 1/100 s, Linux's USER_HZ).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// Runs a phase and records the CPU time process `pid` spent per request.
+pub fn with_server_cpu(pid: u32, phase: impl FnOnce() -> PhaseResult) -> PhaseResult {
+    let before = cpu_seconds(pid);
+    let mut result = phase();
+    if let (Some(before), Some(after)) = (before, cpu_seconds(pid)) {
+        let per_request = (after - before) * 1e6 / result.requests.max(1) as f64;
+        eprintln!("  {:<28} server CPU {per_request:.0} µs per request", "");
+        result.server_cpu_us = Some(per_request);
+    }
+    result
 }
 
 /// A new keep-alive client that does not treat 4xx/5xx as transport errors.
@@ -113,6 +140,7 @@ where
         p50_ms: pick(0.5),
         p99_ms: pick(0.99),
         max_ms: pick(1.0),
+        server_cpu_us: None,
     };
     eprintln!(
         "  {:<28} C={:<4} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  ({} requests)",

@@ -5,7 +5,7 @@
 //! C = 1, 16, 64, 256; lookups, verifications and proofs as the register grows
 //! to 10^4, 10^5, 10^6 letters), measures the baselines in the same run (raw
 //! CPU limit, one-transaction-per-letter inserts, a trivial actix handler),
-//! and writes the results into docs/benchmarks.md and docs/benchmarks.json.
+//! and writes the results into docs/benchmarks.md and docs/benchmarks-{sqlite,postgresql}.json.
 
 mod baselines;
 mod load;
@@ -20,7 +20,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use rand::Rng;
 
-use load::{run, PhaseResult, Until};
+use load::{run, with_server_cpu, PhaseResult, Until};
 
 /// Command line of the load benchmark.
 #[derive(Parser, Debug)]
@@ -41,7 +41,7 @@ struct Args {
     /// Run on a throwaway PostgreSQL cluster instead of SQLite.
     #[arg(long)]
     postgres: bool,
-    /// Where to write the Markdown report (between its load-benchmark markers).
+    /// Where to write the Markdown report (between its backend's load-benchmark markers).
     #[arg(long, default_value = "docs/benchmarks.md")]
     out: PathBuf,
     /// Do not write the reports (smoke test).
@@ -50,6 +50,10 @@ struct Args {
     /// Internal: serve the trivial baseline handler on this address.
     #[arg(long, hide = true)]
     trivial_server: Option<String>,
+    /// Profiling aid: serve this existing SQLite data directory and measure
+    /// only its lookups, proofs and verifications (nothing is written).
+    #[arg(long, hide = true)]
+    reads_only: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -57,11 +61,19 @@ fn main() -> Result<()> {
     if let Some(listen) = &args.trivial_server {
         return baselines::trivial_server(listen);
     }
+    if let Some(data_dir) = &args.reads_only {
+        return reads_only(&args, data_dir);
+    }
     let results = bench(&args)?;
     let markdown = report::markdown(&results);
     println!("{markdown}");
     if !args.no_write {
-        report::write(&args.out, &markdown, &results)?;
+        let backend = if args.postgres {
+            "postgresql"
+        } else {
+            "sqlite"
+        };
+        report::write(&args.out, backend, &markdown, &results)?;
         eprintln!("wrote {} and its .json", args.out.display());
     }
     Ok(())
@@ -169,12 +181,14 @@ fn bench(args: &Args) -> Result<Results> {
     eprintln!("  one transaction per letter (SQLite, synchronous=FULL): {naive:.0} letters/s");
     let trivial_server = baselines::TrivialServer::start()?;
     let trivial_url = format!("{}/", trivial_server.base);
-    let trivial = run(
-        "trivial actix handler",
-        64,
-        Until::Elapsed(phase),
-        move |a, _| get_ok(a, &trivial_url),
-    );
+    let trivial = with_server_cpu(trivial_server.pid(), || {
+        run(
+            "trivial actix handler",
+            64,
+            Until::Elapsed(phase),
+            move |a, _| get_ok(a, &trivial_url),
+        )
+    });
     drop(trivial_server);
 
     let token = server::run({
@@ -191,9 +205,11 @@ fn bench(args: &Args) -> Result<Results> {
     let registered = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let register_phase = |name: &str, c: usize, until: Until| {
         let (base, token, registered) = (base.clone(), token.clone(), Arc::clone(&registered));
-        run(name, c, until, move |a, _| {
-            let n = registered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            register(a, &base, &token, n)
+        with_server_cpu(server.pid(), || {
+            run(name, c, until, move |a, _| {
+                let n = registered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                register(a, &base, &token, n)
+            })
         })
     };
     eprintln!("registrations (1 KiB document each):");
@@ -236,7 +252,7 @@ fn bench(args: &Args) -> Result<Results> {
         let letters = registered
             .load(std::sync::atomic::Ordering::Relaxed)
             .max(stage_size);
-        stages.push(measure_stage(&base, &year, letters, phase)?);
+        stages.push(measure_stage(&server, &year, letters, phase)?);
         if target >= args.letters {
             break;
         }
@@ -283,9 +299,49 @@ fn bench(args: &Args) -> Result<Results> {
     })
 }
 
+/// Serves an existing register and measures its read phases only.
+fn reads_only(args: &Args, data_dir: &std::path::Path) -> Result<()> {
+    let sijil = server::sijil_binary(args.sijil.clone())?;
+    let server = server::Server::start(server::command(&sijil, data_dir, None))?;
+    let agent = load::agent();
+    let checkpoint = agent
+        .get(&format!("{}/api/v1/log/checkpoint", server.base))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    let letters: u64 = checkpoint
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .context("unreadable checkpoint")?;
+    let year = {
+        let mut r = agent
+            .get(&format!("{}/api/v1/log/entries/0", server.base))
+            .call()?;
+        let jws = sijil_receipt::jws::parse_compact(r.body_mut().read_to_string()?.trim())?;
+        let claims = sijil_receipt::claims::RegistrationClaims::from_payload(&jws.payload)?;
+        claims.number[3..7].to_owned()
+    };
+    measure_stage(
+        &server,
+        &year,
+        letters,
+        Duration::from_secs_f64(args.seconds),
+    )?;
+    let (peak, _) = server.memory_kib();
+    eprintln!("server peak RSS {:.1} MiB", peak as f64 / 1024.0);
+    server.stop()
+}
+
 /// Lookups, proofs and verifications over random letters of the register.
-fn measure_stage(base: &str, year: &str, letters: u64, phase: Duration) -> Result<Stage> {
+fn measure_stage(
+    server: &server::Server,
+    year: &str,
+    letters: u64,
+    phase: Duration,
+) -> Result<Stage> {
     eprintln!("with {letters} letters:");
+    let (base, pid) = (server.base.as_str(), server.pid());
     let year = year.to_owned();
     let number = move |n: u64| format!("BO-{year}-{n:06}");
     let url = {
@@ -293,25 +349,29 @@ fn measure_stage(base: &str, year: &str, letters: u64, phase: Duration) -> Resul
         move |n: u64| format!("{base}/api/v1/receipts/{}", number(n))
     };
     let lookup_url = url.clone();
-    let lookups = run("receipt lookups", 64, Until::Elapsed(phase), move |a, _| {
-        let n = rand::thread_rng().gen_range(1..=letters);
-        get_ok(a, &lookup_url(n))
+    let lookups = with_server_cpu(pid, || {
+        run("receipt lookups", 64, Until::Elapsed(phase), move |a, _| {
+            let n = rand::thread_rng().gen_range(1..=letters);
+            get_ok(a, &lookup_url(n))
+        })
     });
     let proof_base = base.to_owned();
-    let proofs = run(
-        "inclusion proofs",
-        64,
-        Until::Elapsed(phase),
-        move |a, _| {
-            let index = rand::thread_rng().gen_range(0..letters);
-            get_ok(
-                a,
-                &format!(
-                    "{proof_base}/api/v1/log/proof/inclusion?index={index}&tree_size={letters}"
-                ),
-            )
-        },
-    );
+    let proofs = with_server_cpu(pid, || {
+        run(
+            "inclusion proofs",
+            64,
+            Until::Elapsed(phase),
+            move |a, _| {
+                let index = rand::thread_rng().gen_range(0..letters);
+                get_ok(
+                    a,
+                    &format!(
+                        "{proof_base}/api/v1/log/proof/inclusion?index={index}&tree_size={letters}"
+                    ),
+                )
+            },
+        )
+    });
     // Verification requests: bundles of random letters, fetched first.
     let agent = load::agent();
     let mut bundles = Vec::new();
@@ -323,21 +383,23 @@ fn measure_stage(base: &str, year: &str, letters: u64, phase: Duration) -> Resul
     }
     let bundles = Arc::new(Mutex::new(bundles));
     let verify_url = format!("{base}/api/v1/verify");
-    let verifications = run("verifications", 64, Until::Elapsed(phase), move |a, n| {
-        let body = match bundles.lock() {
-            Ok(b) => b[(n % b.len() as u64) as usize].clone(),
-            Err(_) => return false,
-        };
-        a.post(&verify_url)
-            .header("Content-Type", "application/json")
-            .send(&body[..])
-            .map(|mut r| {
-                r.status().as_u16() == 200
-                    && r.body_mut()
-                        .read_to_string()
-                        .is_ok_and(|t| t.contains("\"valid\""))
-            })
-            .unwrap_or(false)
+    let verifications = with_server_cpu(pid, || {
+        run("verifications", 64, Until::Elapsed(phase), move |a, n| {
+            let body = match bundles.lock() {
+                Ok(b) => b[(n % b.len() as u64) as usize].clone(),
+                Err(_) => return false,
+            };
+            a.post(&verify_url)
+                .header("Content-Type", "application/json")
+                .send(&body[..])
+                .map(|mut r| {
+                    r.status().as_u16() == 200
+                        && r.body_mut()
+                            .read_to_string()
+                            .is_ok_and(|t| t.contains("\"valid\""))
+                })
+                .unwrap_or(false)
+        })
     });
     Ok(Stage {
         letters,

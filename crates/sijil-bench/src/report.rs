@@ -9,10 +9,6 @@ use serde::Serialize;
 use crate::load::PhaseResult;
 use crate::Results;
 
-/// Where the load benchmark's section starts and ends in docs/benchmarks.md.
-const BEGIN: &str = "<!-- load-benchmark:begin -->";
-const END: &str = "<!-- load-benchmark:end -->";
-
 /// The machine the run was on.
 #[derive(Serialize, Debug)]
 pub struct Machine {
@@ -71,8 +67,18 @@ impl Machine {
 fn row(out: &mut String, p: &PhaseResult) {
     let _ = writeln!(
         out,
-        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} |",
-        p.name, p.concurrency, p.per_second, p.p50_ms, p.p99_ms, p.max_ms, p.errors, p.requests
+        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+        p.name,
+        p.concurrency,
+        p.per_second,
+        p.p50_ms,
+        p.p99_ms,
+        p.max_ms,
+        p.errors,
+        p.requests,
+        p.server_cpu_us
+            .map(|c| format!("{c:.0}"))
+            .unwrap_or_default()
     );
 }
 
@@ -100,9 +106,9 @@ pub fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "| phase | C | per second | p50 ms | p99 ms | max ms | errors | requests |"
+        "| phase | C | per second | p50 ms | p99 ms | max ms | errors | requests | server CPU µs/request |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     row(&mut out, &r.trivial);
     for p in &r.registrations {
         row(&mut out, p);
@@ -230,19 +236,28 @@ pub fn markdown(r: &Results) -> String {
     out
 }
 
-/// Writes the section into `path` between its markers (keeping the rest of
-/// the file), and the raw results next to it as JSON.
-pub fn write(path: &Path, section: &str, results: &Results) -> Result<()> {
+/// Writes the section into `path` between the markers of its backend
+/// (`sqlite` or `postgresql`, so that each backend's run keeps the other's
+/// figures), and the raw results next to it as `<stem>-<backend>.json`.
+pub fn write(path: &Path, backend: &str, section: &str, results: &Results) -> Result<()> {
+    let (begin, end) = (
+        format!("<!-- load-benchmark:{backend}:begin -->"),
+        format!("<!-- load-benchmark:{backend}:end -->"),
+    );
     let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let block = format!("{BEGIN}\n{section}\n{END}");
-    let text = match (existing.find(BEGIN), existing.find(END)) {
+    let block = format!("{begin}\n{section}\n{end}");
+    let text = match (existing.find(&begin), existing.find(&end)) {
         (Some(b), Some(e)) if e > b => {
-            format!("{}{block}{}", &existing[..b], &existing[e + END.len()..])
+            format!("{}{block}{}", &existing[..b], &existing[e + end.len()..])
         }
         _ => format!("{existing}\n{block}\n"),
     };
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    let json = path.with_extension("json");
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("benchmarks");
+    let json = path.with_file_name(format!("{stem}-{backend}.json"));
     std::fs::write(&json, serde_json::to_vec_pretty(results)?)
         .with_context(|| format!("cannot write {}", json.display()))?;
     Ok(())

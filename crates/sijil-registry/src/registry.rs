@@ -547,6 +547,13 @@ impl Registry {
         }))
     }
 
+    /// Whether the register is an embedded SQLite file: its reads take
+    /// microseconds and never wait for a writer (WAL), so callers may run them
+    /// in place rather than hand them to a thread pool.
+    pub fn reads_are_local(&self) -> bool {
+        matches!(self.inner.db.url(), DatabaseUrl::Sqlite(_))
+    }
+
     /// Batch statistics of this process's sequencer.
     pub fn batch_stats(&self) -> BatchStats {
         self.inner.sequencer.stats()

@@ -9,7 +9,7 @@ use sijil_registry::{Permission, TokenInfo};
 use crate::error::ApiError;
 use crate::security::client_ip;
 use crate::state::AppState;
-use crate::util::blocking;
+use crate::util::read;
 
 /// The authenticated holder of a clerk API token.
 #[derive(Clone, Debug)]
@@ -62,7 +62,7 @@ impl FromRequest for Clerk {
                 })?
                 .to_owned();
             let registry = state.registry.clone();
-            match blocking(move || registry.authenticate(&secret)).await? {
+            match read(&state.registry, move || registry.authenticate(&secret)).await? {
                 Some(token) => {
                     request.extensions_mut().insert(Actor(token.name.clone()));
                     Ok(Clerk(token))

@@ -50,7 +50,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(ref args) => {
             let mut options = RegistryOptions::new(&cli.data_dir);
             options.database_url = cli.database_url.clone();
-            options.pool_size = 16;
+            // Every worker may hold a connection for an in-place read (SQLite),
+            // and the blocking pool's exports and lists hold more.
+            let workers = args.workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
+            options.pool_size = u32::try_from(workers + 8).unwrap_or(u32::MAX).max(16);
             serve::run(sijil_registry::Registry::open(options)?, args)
         }
     }

@@ -20,7 +20,7 @@ use crate::auth::Clerk;
 use crate::error::{ApiError, Problem};
 use crate::intake;
 use crate::state::AppState;
-use crate::util::blocking;
+use crate::util::{blocking, read};
 
 /// The registration request: one `metadata` part and zero or more `document` parts.
 #[derive(ToSchema)]
@@ -106,7 +106,7 @@ pub async fn get_letter(
     clerk.require(Permission::ReadRegister)?;
     let registry = state.registry.clone();
     let number = number.into_inner();
-    let letter = blocking(move || registry.letter(&number)).await?;
+    let letter = read(&state.registry, move || registry.letter(&number)).await?;
     Ok(Json((&letter).into()))
 }
 

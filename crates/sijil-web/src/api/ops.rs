@@ -7,14 +7,14 @@ use utoipa::openapi::OpenApi;
 use super::models::Health;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::util::blocking;
+use crate::util::read;
 
 /// Liveness and readiness: the database answers and the log has a checkpoint.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Healthy", body = Health), (status = 500, description = "The database does not answer")))]
 #[get("/healthz")]
 pub async fn healthz(state: Data<AppState>) -> Result<Json<Health>, ApiError> {
     let registry = state.registry.clone();
-    let checkpoint = blocking(move || registry.checkpoint()).await?;
+    let checkpoint = read(&state.registry, move || registry.checkpoint()).await?;
     Ok(Json(Health {
         status: "ok".into(),
         tree_size: checkpoint.tree_size,

@@ -19,7 +19,7 @@ use super::models::{
 use crate::error::{ApiError, Problem};
 use crate::security::client_ip;
 use crate::state::AppState;
-use crate::util::blocking;
+use crate::util::read;
 
 /// The header that may carry the access code instead of `?code=`.
 pub const ACCESS_CODE_HEADER: &str = "X-Access-Code";
@@ -111,7 +111,7 @@ pub async fn get_receipt(
     };
     let registry = state.registry.clone();
     let number = number.into_inner();
-    let lookup = blocking(move || registry.lookup(&number)).await?;
+    let lookup = read(&state.registry, move || registry.lookup(&number)).await?;
     if let Some(code) = &code {
         if !lookup.letter.access_code.matches(code) {
             state.limiter.fail(ip);
@@ -156,7 +156,10 @@ pub async fn find_receipts(
     state.metrics.lookup();
     let registry = state.registry.clone();
     let sha256 = query.into_inner().sha256;
-    let found = blocking(move || registry.lookup_by_document(&sha256)).await?;
+    let found = read(&state.registry, move || {
+        registry.lookup_by_document(&sha256)
+    })
+    .await?;
     Ok(Json(ReceiptList {
         receipts: found.into_iter().map(|l| receipt_body(l, None)).collect(),
     }))
@@ -199,7 +202,7 @@ pub async fn verify(
         }
     }
     let registry = state.registry.clone();
-    let response = blocking(move || {
+    let response = read(&state.registry, move || {
         let jwks = registry.jwks()?;
         let claims = parse_compact(&request.receipt)
             .ok()
@@ -335,7 +338,7 @@ pub async fn verify(
 #[get("/api/v1/log/checkpoint")]
 pub async fn get_checkpoint(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
-    let checkpoint = blocking(move || registry.checkpoint()).await?;
+    let checkpoint = read(&state.registry, move || registry.checkpoint()).await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
         .insert_header(("Cache-Control", "no-cache"))
@@ -368,7 +371,10 @@ pub async fn inclusion_proof(
 ) -> Result<Json<InclusionProofBody>, ApiError> {
     let registry = state.registry.clone();
     let InclusionQuery { index, tree_size } = query.into_inner();
-    let proof = blocking(move || registry.inclusion_proof(index, tree_size)).await?;
+    let proof = read(&state.registry, move || {
+        registry.inclusion_proof(index, tree_size)
+    })
+    .await?;
     Ok(Json(proof.into()))
 }
 
@@ -398,7 +404,10 @@ pub async fn consistency_proof(
 ) -> Result<Json<ConsistencyProofBody>, ApiError> {
     let registry = state.registry.clone();
     let ConsistencyQuery { from, to } = query.into_inner();
-    let hashes = blocking(move || registry.consistency_proof(from, to)).await?;
+    let hashes = read(&state.registry, move || {
+        registry.consistency_proof(from, to)
+    })
+    .await?;
     Ok(Json(ConsistencyProofBody { from, to, hashes }))
 }
 
@@ -415,7 +424,7 @@ pub async fn consistency_proof(
 pub async fn entry(state: Data<AppState>, index: Path<u64>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
     let index = index.into_inner();
-    let receipt = blocking(move || registry.entry(index)).await?;
+    let receipt = read(&state.registry, move || registry.entry(index)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/jose")
         .body(receipt))
@@ -429,7 +438,7 @@ pub async fn entry(state: Data<AppState>, index: Path<u64>) -> Result<HttpRespon
 #[get("/api/v1/log/key")]
 pub async fn log_key(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
-    let verifier = blocking(move || registry.note_verifier()).await?;
+    let verifier = read(&state.registry, move || registry.note_verifier()).await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
         .body(format!("{verifier}\n")))
@@ -443,7 +452,7 @@ pub async fn log_key(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
 #[get("/.well-known/jwks.json")]
 pub async fn get_jwks(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
-    let jwks = blocking(move || registry.jwks()).await?;
+    let jwks = read(&state.registry, move || registry.jwks()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .insert_header(("Access-Control-Allow-Origin", "*"))

@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::intake;
 use crate::security::client_ip;
 use crate::state::AppState;
-use crate::util::{blocking, url_encode};
+use crate::util::{blocking, read, url_encode};
 
 /// The desk's session cookie: the clerk's token.
 pub const DESK_COOKIE: &str = "sijil_desk";
@@ -63,7 +63,7 @@ pub async fn session(request: &HttpRequest, state: &AppState) -> Result<Session,
     state.limiter.check(ip)?;
     let registry = state.registry.clone();
     let secret = token.clone();
-    match blocking(move || registry.authenticate(&secret)).await? {
+    match read(&state.registry, move || registry.authenticate(&secret)).await? {
         Some(info) => Ok(Session::Valid { info, token }),
         None => {
             state.limiter.fail(ip);
@@ -399,7 +399,7 @@ pub async fn login(
     }
     let registry = state.registry.clone();
     let secret = token.clone();
-    match blocking(move || registry.authenticate(&secret)).await {
+    match read(&state.registry, move || registry.authenticate(&secret)).await {
         Ok(Some(info)) => {
             tracing::info!(clerk = %info.name, role = %info.role, "desk sign-in");
             let mut response = see_other("/desk");

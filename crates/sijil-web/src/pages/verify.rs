@@ -27,7 +27,7 @@ use super::local_time;
 use crate::error::ApiError;
 use crate::security::client_ip;
 use crate::state::AppState;
-use crate::util::{blocking, url_encode};
+use crate::util::{read, url_encode};
 
 /// The longest registration number looked up.
 const MAX_NUMBER_LEN: usize = 100;
@@ -637,7 +637,7 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         return too_many(&ctx);
     }
     let registry = state.registry.clone();
-    let found = blocking(move || {
+    let found = read(&state.registry, move || {
         let lookup = registry.lookup(&number)?;
         let jwks = registry.jwks()?;
         Ok((lookup, jwks))
@@ -681,7 +681,10 @@ async fn search_document(
 ) -> Result<Vec<(String, String)>, ApiError> {
     let registry = state.registry.clone();
     let wanted = hash.to_owned();
-    let found = blocking(move || registry.lookup_by_document(&wanted)).await?;
+    let found = read(&state.registry, move || {
+        registry.lookup_by_document(&wanted)
+    })
+    .await?;
     Ok(found
         .into_iter()
         .map(|l| {
@@ -769,7 +772,7 @@ pub async fn submit(
             Err(detail) => return fail(Key::BadReceipt, Some(detail)),
         }
     };
-    let found = blocking(move || {
+    let found = read(&state.registry, move || {
         let letter = match number {
             Some(n) if n.len() <= MAX_NUMBER_LEN => match registry.lookup(&n) {
                 Ok(lookup) => Some(lookup),
