@@ -93,6 +93,8 @@ pub struct Results {
     pub peak_rss_kib: u64,
     pub database_bytes: u64,
     pub database_bytes_per_letter: f64,
+    /// Bytes per table and index, largest first: where the database's size goes.
+    pub storage: Vec<(String, u64)>,
     pub audit_seconds: f64,
 }
 
@@ -270,8 +272,9 @@ fn bench(args: &Args) -> Result<Results> {
                     .unwrap_or(0)
             })
             .sum(),
-        Some(url) => postgres_database_bytes(&sijil, &data_dir, url)?,
+        Some(url) => postgres_database_bytes(url)?,
     };
+    let storage = storage_by_relation(&data_dir, url)?;
     eprintln!("auditing {letters} letters...");
     let started = Instant::now();
     let audit = server::run({
@@ -295,6 +298,7 @@ fn bench(args: &Args) -> Result<Results> {
         // Each letter's 1 KiB document is stored in the database (small documents are).
         database_bytes_per_letter: database_bytes.saturating_sub(letters * DOCUMENT_BYTES) as f64
             / letters.max(1) as f64,
+        storage,
         audit_seconds,
     })
 }
@@ -409,20 +413,56 @@ fn measure_stage(
     })
 }
 
+#[derive(diesel::QueryableByName)]
+struct RelationSize {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    bytes: i64,
+}
+
 /// The PostgreSQL database's size, from `pg_database_size`.
-fn postgres_database_bytes(
-    _sijil: &std::path::Path,
-    _data_dir: &std::path::Path,
-    url: &str,
-) -> Result<u64> {
-    use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-    #[derive(QueryableByName)]
-    struct Size {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        bytes: i64,
-    }
+fn postgres_database_bytes(url: &str) -> Result<u64> {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
     let mut conn = PgConnection::establish(url).context("cannot connect to PostgreSQL")?;
-    let size: Size = diesel::sql_query("SELECT pg_database_size(current_database()) AS bytes")
-        .get_result(&mut conn)?;
+    let size: RelationSize = diesel::sql_query(
+        "SELECT current_database()::text AS name, pg_database_size(current_database()) AS bytes",
+    )
+    .get_result(&mut conn)?;
     Ok(size.bytes as u64)
+}
+
+/// Bytes per table and index, largest first: SQLite's `dbstat` (pages in
+/// use), or PostgreSQL's relation sizes (a table with its TOAST data).
+fn storage_by_relation(
+    data_dir: &std::path::Path,
+    url: Option<&str>,
+) -> Result<Vec<(String, u64)>> {
+    use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+    let rows: Vec<RelationSize> = match url {
+        None => {
+            let path = data_dir.join("sijil.db");
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                .context("cannot open the SQLite register")?;
+            diesel::sql_query(
+                "SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC",
+            )
+            .load(&mut conn)?
+        }
+        Some(url) => {
+            let mut conn = PgConnection::establish(url).context("cannot connect to PostgreSQL")?;
+            diesel::sql_query(
+                "SELECT c.relname::text AS name, \
+                 (pg_relation_size(c.oid) + COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0))::bigint AS bytes \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') ORDER BY bytes DESC",
+            )
+            .load(&mut conn)?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.bytes > 8192)
+        .map(|r| (r.name, r.bytes as u64))
+        .collect())
 }

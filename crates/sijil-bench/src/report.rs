@@ -166,6 +166,17 @@ pub fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         out,
+        "\n| table or index | bytes | bytes per letter |\n|---|---:|---:|"
+    );
+    for (name, bytes) in &r.storage {
+        let _ = writeln!(
+            out,
+            "| `{name}` | {bytes} | {:.0} |",
+            *bytes as f64 / r.letters.max(1) as f64
+        );
+    }
+    let _ = writeln!(
+        out,
         "\n| ratio / target | value | target | verdict |\n|---|---:|---:|---|"
     );
     let _ = writeln!(
