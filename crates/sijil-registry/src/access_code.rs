@@ -117,8 +117,10 @@ mod tests {
                 .bytes()
                 .filter(|&c| c != b'-')
             {
-                let i = ALPHABET.iter().position(|&a| a == c).unwrap();
-                counts[i] += 1;
+                match ALPHABET.iter().position(|&a| a == c) {
+                    Some(i) => counts[i] += 1,
+                    None => panic!("{c} is not in the alphabet"),
+                }
             }
         }
         assert!(counts.iter().all(|&n| n >= 250), "{counts:?}");
