@@ -992,3 +992,63 @@ async fn the_openapi_document_is_valid_and_lists_every_route() {
         "bearer"
     );
 }
+
+#[actix_web::test]
+async fn text_with_nul_characters_is_refused_with_a_problem() {
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    let number = register(&service, &s.clerk, "A", b"doc").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // JSON escapes: U+0000 inside the metadata's strings.
+    for (metadata, needle) in [
+        (
+            r#"{"sender":{"name":"Khadija\u0000Benali"},"subject":"Demande","channel":"paper"}"#,
+            "sender.name contains control characters",
+        ),
+        (
+            r#"{"sender":{"name":"Khadija Benali"},"subject":"Demande\u0000","channel":"paper"}"#,
+            "subject contains control characters",
+        ),
+        (
+            r#"{"sender":{"name":"Khadija Benali"},"subject":"Demande","channel":"paper","notes":"a\n\u0000"}"#,
+            "notes contains control characters",
+        ),
+    ] {
+        let body = multipart(&[("metadata", None, "application/json", metadata.as_bytes())]);
+        let response = call_service(&service, register_request(&s.clerk, body).to_request()).await;
+        assert_problem(response, StatusCode::BAD_REQUEST, needle).await;
+    }
+    let bearer = ("Authorization", format!("Bearer {}", s.clerk));
+    let response = call_service(
+        &service,
+        TestRequest::get()
+            .uri("/api/v1/letters?q=A%00")
+            .insert_header(bearer.clone())
+            .to_request(),
+    )
+    .await;
+    assert_problem(
+        response,
+        StatusCode::BAD_REQUEST,
+        "the search text contains control characters",
+    )
+    .await;
+    for uri in [
+        format!("/api/v1/receipts/{number}%00"),
+        format!("/api/v1/letters/{number}%00"),
+        "/api/v1/letters/%00/documents/1".to_owned(),
+    ] {
+        let response = call_service(
+            &service,
+            TestRequest::get()
+                .uri(&uri)
+                .insert_header(bearer.clone())
+                .to_request(),
+        )
+        .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "no letter is registered").await;
+    }
+    assert_eq!(s.registry.checkpoint().unwrap().tree_size, 1);
+}
