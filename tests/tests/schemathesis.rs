@@ -5,7 +5,8 @@
 //! checks each response: no 5xx (`not_a_server_error`), the body matches the
 //! documented schema (`response_schema_conformance`), the status code and the
 //! content type are documented ones (`status_code_conformance`,
-//! `content_type_conformance`).
+//! `content_type_conformance`), and a method the document does not list for
+//! a path is answered 405 with an `Allow` header (`unsupported_method`).
 //!
 //! schemathesis is a Python program: `.ci/run` installs the pinned version
 //! (`python3 -m pip install schemathesis==4.32.5`). The test runs
@@ -169,6 +170,7 @@ not_a_server_error.enabled = true
 response_schema_conformance.enabled = true
 status_code_conformance.enabled = true
 content_type_conformance.enabled = true
+unsupported_method.enabled = true
 
 [dictionaries.numbers]
 values = [{numbers}]

@@ -993,6 +993,129 @@ async fn the_openapi_document_is_valid_and_lists_every_route() {
     );
 }
 
+/// The OpenAPI document of `service`.
+async fn openapi_of<S, B>(service: &S) -> Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    json_of(
+        call_service(
+            service,
+            TestRequest::get().uri("/api/v1/openapi.json").to_request(),
+        )
+        .await,
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_known_path_with_another_method_is_405_with_allow() {
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    register(&service, &s.clerk, "A", b"doc").await;
+
+    // Every path of the document, with every method it does not declare.
+    let api = openapi_of(&service).await;
+    let methods = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+    ];
+    let mut tried = 0;
+    for (template, item) in api["paths"].as_object().unwrap() {
+        let declared: Vec<&str> = methods
+            .into_iter()
+            .filter(|m| item.get(m.to_lowercase()).is_some())
+            .collect();
+        let uri = template
+            .replace("{number}", "BO-2026-000001")
+            .replace("{index}", "0")
+            .replace("{n}", "1");
+        for method in methods.into_iter().filter(|m| !declared.contains(m)) {
+            let request = TestRequest::default()
+                .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(&uri)
+                .insert_header(("Authorization", format!("Bearer {}", s.clerk)))
+                .to_request();
+            let response = call_service(&service, request).await;
+            let allow = response
+                .headers()
+                .get("allow")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(
+                allow.as_deref(),
+                Some(declared.join(", ").as_str()),
+                "{method} {uri}: Allow"
+            );
+            assert_problem(response, StatusCode::METHOD_NOT_ALLOWED, method).await;
+            tried += 1;
+        }
+    }
+    assert!(tried > 100, "only {tried} requests");
+
+    // The examples of the finding, with their detail.
+    for (method, uri, allow) in [
+        ("DELETE", "/api/v1/log/checkpoint", "GET"),
+        ("POST", "/api/v1/receipts/BO-2026-999999", "GET"),
+        ("PUT", "/api/v1/letters", "GET, POST"),
+        ("GET", "/api/v1/verify", "POST"),
+        ("POST", "/.well-known/jwks.json", "GET"),
+        ("DELETE", "/api/v1/letters/x/documents/1", "GET"),
+        // Routed on the decoded path, as actix does.
+        ("DELETE", "/api/v1/%6Cog/checkpoint", "GET"),
+    ] {
+        let request = TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(uri)
+            .to_request();
+        let response = call_service(&service, request).await;
+        assert_eq!(response.headers().get("allow").unwrap(), allow, "{uri}");
+        assert_problem(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("answers {allow} only, not {method}"),
+        )
+        .await;
+    }
+
+    // Paths that are no endpoint's stay 404, whatever the method.
+    for (method, uri) in [
+        ("DELETE", "/api/v1/nothing"),
+        ("POST", "/api/v1/log/entries/0/1"),
+        ("DELETE", "/api/v1/receipts/BO-2026-000001/"),
+        ("PUT", "/api/v1/log/entries/"),
+    ] {
+        let request = TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(uri)
+            .to_request();
+        let response = call_service(&service, request).await;
+        assert!(response.headers().get("allow").is_none(), "{uri}");
+        assert_problem(response, StatusCode::NOT_FOUND, "no endpoint").await;
+    }
+
+    // The pages answer 405 with Allow too (actix's, without a body).
+    for (method, uri, allow) in [
+        ("DELETE", "/desk/login", "POST"),
+        ("DELETE", "/desk", "GET"),
+        ("POST", "/", "GET"),
+        ("GET", "/desk/letters", "POST"),
+        ("PUT", "/r/BO-2026-000001", "GET"),
+        ("POST", "/assets/sijil.css", "GET"),
+    ] {
+        let request = TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(uri)
+            .to_request();
+        let response = call_service(&service, request).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        assert_eq!(response.headers().get("allow").unwrap(), allow, "{uri}");
+    }
+}
+
 #[actix_web::test]
 async fn text_with_nul_characters_is_refused_with_a_problem() {
     let s = setup();
