@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The largest JSON request body (`POST /api/v1/verify`).
-const MAX_JSON_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 /// Every endpoint of the JSON API.
 pub fn api_routes(cfg: &mut ServiceConfig<'_>) {

@@ -1116,6 +1116,180 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
     }
 }
 
+/// The problem+json answers the server gives that schemathesis found
+/// undocumented (S1–S4), and a few like them: each is given, and documented
+/// for its operation with the Problem schema.
+#[actix_web::test]
+async fn error_answers_are_the_documented_ones() {
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    let number = register(&service, &s.clerk, "A", b"doc").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = openapi_of(&service).await;
+    let bearer = ("Authorization", format!("Bearer {}", s.clerk));
+    let documents = format!("/api/v1/letters/{number}/documents");
+    let too_big = format!("{{\"receipt\":\"{}\"}}", "a".repeat(1024 * 1024));
+    let cases: Vec<(TestRequest, &str, &str, StatusCode, &str)> = vec![
+        (
+            TestRequest::get().uri("/api/v1/log/entries/-1"),
+            "/api/v1/log/entries/{index}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid path",
+        ),
+        (
+            TestRequest::get()
+                .uri(&format!("{documents}/-1"))
+                .insert_header(bearer.clone()),
+            "/api/v1/letters/{number}/documents/{n}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid path",
+        ),
+        (
+            TestRequest::get()
+                .uri(&format!("{documents}/99999999999"))
+                .insert_header(bearer.clone()),
+            "/api/v1/letters/{number}/documents/{n}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid path",
+        ),
+        (
+            TestRequest::post().uri("/api/v1/verify"),
+            "/api/v1/verify",
+            "post",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "application/json",
+        ),
+        (
+            TestRequest::post()
+                .uri("/api/v1/verify")
+                .insert_header(("Content-Type", "text/plain"))
+                .set_payload("{}"),
+            "/api/v1/verify",
+            "post",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "application/json",
+        ),
+        (
+            TestRequest::post()
+                .uri("/api/v1/verify")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(too_big),
+            "/api/v1/verify",
+            "post",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than",
+        ),
+        (
+            TestRequest::get().uri("/api/v1/receipts/x?extra=1"),
+            "/api/v1/receipts/{number}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "unknown field",
+        ),
+        (
+            TestRequest::get()
+                .uri("/api/v1/log/checkpoint")
+                .insert_header(bearer.clone()),
+            "/api/v1/log/checkpoint",
+            "get",
+            StatusCode::OK,
+            "",
+        ),
+        (
+            TestRequest::get().uri("/api/v1/letters"),
+            "/api/v1/letters",
+            "get",
+            StatusCode::UNAUTHORIZED,
+            "Bearer",
+        ),
+        (
+            TestRequest::get()
+                .uri("/api/v1/register.csv?from=2026-01-01")
+                .insert_header(bearer.clone()),
+            "/api/v1/register.csv",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid query",
+        ),
+        (
+            TestRequest::get()
+                .uri("/api/v1/letters?q=%00")
+                .insert_header(bearer.clone()),
+            "/api/v1/letters",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "control characters",
+        ),
+    ];
+    for (request, path, method, status, needle) in cases {
+        let response = call_service(&service, request.to_request()).await;
+        let documented = &api["paths"][path][method]["responses"][status.as_str()];
+        assert!(
+            documented.is_object(),
+            "{method} {path}: {status} is not documented"
+        );
+        if status.is_success() {
+            assert_eq!(response.status(), status);
+            continue;
+        }
+        assert_eq!(
+            documented["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{method} {path} {status}: {documented}"
+        );
+        assert_problem(response, status, needle).await;
+    }
+
+    // S3: a document keeps its own media type, and the document says any.
+    let download = call_service(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{documents}/1"))
+            .insert_header(bearer.clone())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        download.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    let ok = &api["paths"]["/api/v1/letters/{number}/documents/{n}"]["get"]["responses"]["200"];
+    let types: Vec<&String> = ok["content"].as_object().unwrap().keys().collect();
+    assert_eq!(types, ["*/*"], "{ok}");
+    // Binary: no JSON schema for the bytes.
+    assert!(ok["content"]["*/*"].get("schema").is_none(), "{ok}");
+
+    // Every clerk operation documents 401 and 429, every error answer is
+    // problem+json with the Problem schema.
+    for (path, item) in api["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            if operation.get("security").is_some() {
+                for status in ["401", "429"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path}: no {status}"
+                    );
+                }
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path} {status}: {response}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[actix_web::test]
 async fn text_with_nul_characters_is_refused_with_a_problem() {
     let s = setup();
