@@ -5,7 +5,8 @@
 //! checks each response: no 5xx (`not_a_server_error`), the body matches the
 //! documented schema (`response_schema_conformance`), the status code and the
 //! content type are documented ones (`status_code_conformance`,
-//! `content_type_conformance`).
+//! `content_type_conformance`), and a method the document does not list for
+//! a path is answered 405 with an `Allow` header (`unsupported_method`).
 //!
 //! schemathesis is a Python program: `.ci/run` installs the pinned version
 //! (`python3 -m pip install schemathesis==4.32.5`). The test runs
@@ -169,6 +170,7 @@ not_a_server_error.enabled = true
 response_schema_conformance.enabled = true
 status_code_conformance.enabled = true
 content_type_conformance.enabled = true
+unsupported_method.enabled = true
 
 [dictionaries.numbers]
 values = [{numbers}]
@@ -197,32 +199,6 @@ values = [0, 1, 2, 3]
 [[operations]]
 include-path = "/api/v1/log/proof/consistency"
 parameters = {{ "query.from" = {{ dictionary = "small", probability = 0.5 }}, "query.to" = {{ dictionary = "small", probability = 0.5 }} }}
-
-# TEMPORARY EXCLUSIONS, reported to the lead (docs/reliability.md): the
-# OpenAPI annotations in crates/sijil-web leave out answers the server gives.
-# Remove each block once its annotation is fixed.
-
-# Finding S1: GET /api/v1/log/entries/-1 answers 400 (invalid path: can not
-# parse "-1" to a u64); the document lists only 200 and 404.
-[[operations]]
-include-name = "GET /api/v1/log/entries/{{index}}"
-checks.status_code_conformance.enabled = false
-
-# Finding S2: GET /api/v1/letters/{{number}}/documents/-1 answers 400 (invalid
-# path: can not parse "-1" to a u32); the document lists only 200, 401, 404.
-# Finding S3: its 200 answer has the document's own media type (text/plain,
-# application/pdf, ...); the document says application/octet-stream only.
-[[operations]]
-include-name = "GET /api/v1/letters/{{number}}/documents/{{n}}"
-checks.status_code_conformance.enabled = false
-checks.content_type_conformance.enabled = false
-
-# Finding S4: POST /api/v1/verify without a JSON body (or with another
-# content type) answers 415 unsupported-media-type; the document lists only
-# 200 and 400.
-[[operations]]
-include-name = "POST /api/v1/verify"
-checks.status_code_conformance.enabled = false
 "#
     )
 }

@@ -412,6 +412,9 @@ impl Registry {
 
     /// The full record of a letter.
     pub fn letter(&self, number: &str) -> Result<LetterRecord> {
+        if !could_be_a_number(number) {
+            return Err(not_found(number));
+        }
         self.read(|s| {
             let row = s
                 .letter_by_number(number)?
@@ -431,6 +434,9 @@ impl Registry {
 
     /// A letter's receipt with a fresh inclusion proof against the latest checkpoint.
     pub fn lookup(&self, number: &str) -> Result<ReceiptLookup> {
+        if !could_be_a_number(number) {
+            return Err(not_found(number));
+        }
         self.read(|s| {
             let (row, receipt) = s
                 .letter_with_leaf(number)?
@@ -646,6 +652,13 @@ impl Registry {
         page: u32,
         per_page: u32,
     ) -> Result<Vec<LetterRecord>> {
+        // Checked here, not left to the database: PostgreSQL refuses U+0000
+        // in text with an error, SQLite would search for it.
+        if query.is_some_and(|q| q.chars().any(char::is_control)) {
+            return Err(RegistryError::Invalid(
+                "the search text contains control characters".into(),
+            ));
+        }
         let pattern = query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
             let escaped = q
                 .to_lowercase()
@@ -784,6 +797,14 @@ impl<S: Store> ReadStore for S {
     fn letter_with_leaf(&mut self, number: &str) -> Result<Option<(LetterRow, String)>> {
         Ok(Store::letter_with_leaf(self, number)?)
     }
+}
+
+/// Whether `number` may be looked up at all: a registration number never
+/// holds U+0000, which PostgreSQL cannot even compare (it refuses the query
+/// with an error) while SQLite simply finds nothing. Such a number is answered
+/// "not found" on both backends, without a query.
+fn could_be_a_number(number: &str) -> bool {
+    !number.contains('\0')
 }
 
 fn not_found(number: &str) -> RegistryError {

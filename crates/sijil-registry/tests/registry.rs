@@ -12,7 +12,7 @@ use sijil_receipt::jws::parse_compact;
 use sijil_receipt::merkle::{self, leaf_hash};
 use sijil_receipt::metadata::metadata_mac;
 use sijil_receipt::verify::{verify_bundle, DocumentCheckInput};
-use sijil_registry::{AuditOptions, NewLetter, Registry, RegistryError};
+use sijil_registry::{AuditOptions, NewLetter, Registry, RegistryError, Role};
 
 /// Runs each listed test on both backends.
 macro_rules! on_both_backends {
@@ -37,6 +37,7 @@ on_both_backends!(
     letters_are_found_by_document_hash,
     the_metadata_hash_opens_only_with_the_access_code,
     invalid_letters_are_refused_and_nothing_is_written,
+    nul_characters_are_refused_or_not_found_never_a_database_error,
     receipts_signed_before_a_key_rotation_still_verify,
     audit_passes_on_an_untouched_register,
     audit_names_the_index_of_an_altered_letter,
@@ -348,6 +349,101 @@ fn invalid_letters_are_refused_and_nothing_is_written(backend: Backend) {
     assert_eq!(t.registry.checkpoint().unwrap().tree_size, 1);
     let next = t.registry.register(letter("D", vec![])).unwrap();
     assert!(next.number.ends_with("-000002"), "{}", next.number);
+}
+
+/// PostgreSQL refuses U+0000 in text, SQLite does not: text with a NUL must
+/// be refused (or found absent) by the registry itself, the same way on both,
+/// before it reaches a query.
+fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let a = t.registry.register(letter("A", vec![])).unwrap();
+
+    let mut m = metadata("Khadija\u{0}Benali");
+    let refused = t.registry.register(NewLetter {
+        metadata: m.clone(),
+        documents: vec![],
+    });
+    assert!(
+        matches!(refused, Err(RegistryError::Invalid(ref e)) if e.contains("sender.name") && e.contains("control")),
+        "{refused:?}"
+    );
+    m.sender.name = "Khadija Benali".into();
+    m.subject = "Demande\u{0}".into();
+    let refused = t.registry.register(NewLetter {
+        metadata: m.clone(),
+        documents: vec![],
+    });
+    assert!(
+        matches!(refused, Err(RegistryError::Invalid(ref e)) if e.contains("subject") && e.contains("control")),
+        "{refused:?}"
+    );
+    m.subject = "Demande".into();
+    m.notes = Some("ligne 1\n\u{0}ligne 2".into());
+    let refused = t.registry.register(NewLetter {
+        metadata: m,
+        documents: vec![],
+    });
+    assert!(
+        matches!(refused, Err(RegistryError::Invalid(ref e)) if e.contains("notes")),
+        "{refused:?}"
+    );
+
+    // A registration number never holds a NUL: no such letter.
+    for number in [format!("{}\u{0}", a.number), "\u{0}".to_owned()] {
+        let looked_up = t.registry.lookup(&number);
+        assert!(
+            matches!(looked_up, Err(RegistryError::NotFound(ref e)) if e.contains("no letter")),
+            "lookup {number:?}: {:?}",
+            looked_up.map(|l| l.letter.number)
+        );
+        let record = t.registry.letter(&number);
+        assert!(
+            matches!(record, Err(RegistryError::NotFound(ref e)) if e.contains("no letter")),
+            "letter {number:?}: {:?}",
+            record.map(|l| l.number)
+        );
+    }
+
+    let searched = t
+        .registry
+        .list_letters(i64::MIN, i64::MAX, Some("A\u{0}"), 1, 50);
+    assert!(
+        matches!(searched, Err(RegistryError::Invalid(ref e)) if e.contains("search text") && e.contains("control")),
+        "{:?}",
+        searched.map(|l| l.len())
+    );
+    // The same search without the NUL still works.
+    assert_eq!(
+        t.registry
+            .list_letters(i64::MIN, i64::MAX, Some("A"), 1, 50)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let token = t.registry.create_token("Guichet\u{0}1", Role::Clerk);
+    assert!(
+        matches!(token, Err(RegistryError::Invalid(_))),
+        "{:?}",
+        token.map(|(info, _)| info.name)
+    );
+    let revoked = t.registry.revoke_token("Guichet\u{0}1");
+    assert!(
+        matches!(revoked, Err(RegistryError::NotFound(_))),
+        "{:?}",
+        revoked.map(|info| info.name)
+    );
+    assert_eq!(
+        t.registry
+            .authenticate("sijil_\u{0}")
+            .unwrap()
+            .map(|i| i.name),
+        None
+    );
+
+    // Nothing was written.
+    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 1);
+    assert!(t.registry.list_tokens().unwrap().is_empty());
 }
 
 fn receipts_signed_before_a_key_rotation_still_verify(backend: Backend) {

@@ -26,6 +26,14 @@ pub enum ApiError {
     /// Nothing there.
     #[error("{0}")]
     NotFound(String),
+    /// The path exists, but not with this method.
+    #[error("{detail}")]
+    MethodNotAllowed {
+        /// What was asked, and what the path answers, in plain words.
+        detail: String,
+        /// The methods the path answers, as sent in the `Allow` header (`GET, POST`).
+        allow: String,
+    },
     /// The stored record disagrees with the log.
     #[error("{0}")]
     Conflict(String),
@@ -67,6 +75,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => ("unauthorized", "Authentication is required"),
             ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict(_) => ("record-mismatch", "The record does not match the log"),
             ApiError::TooLarge(_) => ("too-large", "Too large"),
             ApiError::UnsupportedMediaType(_) => {
@@ -103,6 +112,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -125,6 +135,11 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                if let Ok(allow) = HeaderValue::from_str(allow) {
+                    response.insert_header((header::ALLOW, allow));
+                }
             }
             ApiError::TooManyRequests(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));

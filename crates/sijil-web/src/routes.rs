@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The largest JSON request body (`POST /api/v1/verify`).
-const MAX_JSON_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 /// Every endpoint of the JSON API.
 pub fn api_routes(cfg: &mut ServiceConfig<'_>) {
@@ -86,8 +86,10 @@ pub fn app(
         .into_utoipa_app()
         .configure(api_routes)
         .split_for_parts();
+    let api = describe(api);
     app.app_data(Data::new(state))
-        .app_data(Data::new(describe(api)))
+        .app_data(Data::new(Endpoints::of(&api)))
+        .app_data(Data::new(api))
         .app_data(
             web::JsonConfig::default()
                 .limit(MAX_JSON_BYTES)
@@ -131,9 +133,89 @@ fn path_error(error: PathError) -> ApiError {
     ApiError::BadRequest(format!("invalid path: {detail}"))
 }
 
-/// Unknown routes: problem+json under the API, a page in the visitor's language elsewhere.
-async fn not_found(request: HttpRequest, state: Data<AppState>) -> HttpResponse {
+/// The methods each path of [`api_routes`] answers, read from its OpenAPI
+/// document: a request for one of these paths with another method gets 405
+/// and an `Allow` header (RFC 9110), not 404. The pages' resources do the
+/// same on their own (actix answers 405 with `Allow` for them).
+struct Endpoints(Vec<(String, Vec<&'static str>)>);
+
+impl Endpoints {
+    /// Every path template of `api` with its methods, in a fixed order.
+    fn of(api: &OpenApi) -> Self {
+        let endpoints = api
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("HEAD", item.head.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("OPTIONS", item.options.is_some()),
+                    ("TRACE", item.trace.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, declared)| declared.then_some(method))
+                .collect();
+                (template.clone(), methods)
+            })
+            .collect();
+        Endpoints(endpoints)
+    }
+
+    /// The methods that `path` answers; empty when it is no endpoint's path.
+    fn allowed(&self, path: &str) -> Vec<&'static str> {
+        let mut allowed: Vec<&'static str> = Vec::new();
+        for (template, methods) in &self.0 {
+            if matches_template(template, path) {
+                for method in methods {
+                    if !allowed.contains(method) {
+                        allowed.push(method);
+                    }
+                }
+            }
+        }
+        allowed
+    }
+}
+
+/// Whether `path` fits an OpenAPI path template as actix routes it: the same
+/// segments, each `{name}` standing for one non-empty segment.
+fn matches_template(template: &str, path: &str) -> bool {
+    let mut templates = template.split('/');
+    let mut segments = path.split('/');
+    loop {
+        match (templates.next(), segments.next()) {
+            (None, None) => return true,
+            (Some(t), Some(s)) if t.starts_with('{') && t.ends_with('}') && !s.is_empty() => {}
+            (Some(t), Some(s)) if t == s => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Unknown routes: 405 for a known API path with another method;
+/// otherwise 404, problem+json under the API, a page in the visitor's
+/// language elsewhere.
+async fn not_found(
+    request: HttpRequest,
+    state: Data<AppState>,
+    endpoints: Data<Endpoints>,
+) -> HttpResponse {
     let path = request.path();
+    let method = request.method().as_str();
+    // The path as actix routed it (percent-decoded where that is safe).
+    let allowed = endpoints.allowed(request.match_info().as_str());
+    if !allowed.is_empty() && !allowed.contains(&method) {
+        let allow = allowed.join(", ");
+        return actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed {
+            detail: format!("{path} answers {allow} only, not {method}"),
+            allow,
+        });
+    }
     if path.starts_with("/api/") || path.starts_with("/.well-known/") {
         actix_web::ResponseError::error_response(&ApiError::NotFound(format!(
             "there is no endpoint {} {path}",
@@ -174,4 +256,47 @@ async fn log_request(
         "request"
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_templates_segment_by_segment() {
+        let template = "/api/v1/letters/{number}/documents/{n}";
+        assert!(matches_template(
+            template,
+            "/api/v1/letters/BO-1/documents/1"
+        ));
+        assert!(matches_template(
+            template,
+            "/api/v1/letters/BO%2F1/documents/x"
+        ));
+        assert!(!matches_template(template, "/api/v1/letters//documents/1"));
+        assert!(!matches_template(
+            template,
+            "/api/v1/letters/BO-1/documents/1/"
+        ));
+        assert!(!matches_template(
+            template,
+            "/api/v1/letters/BO-1/documents"
+        ));
+        assert!(!matches_template(
+            template,
+            "/api/v1/letter/BO-1/documents/1"
+        ));
+        assert!(matches_template("/healthz", "/healthz"));
+        assert!(!matches_template("/healthz", "/healthz/"));
+    }
+
+    #[test]
+    fn every_api_path_lists_its_methods() {
+        let endpoints = Endpoints::of(&openapi());
+        assert_eq!(endpoints.allowed("/api/v1/letters"), ["GET", "POST"]);
+        assert_eq!(endpoints.allowed("/api/v1/verify"), ["POST"]);
+        assert_eq!(endpoints.allowed("/api/v1/log/entries/7"), ["GET"]);
+        assert!(endpoints.allowed("/api/v1/log/entries").is_empty());
+        assert!(endpoints.allowed("/desk").is_empty());
+    }
 }

@@ -992,3 +992,360 @@ async fn the_openapi_document_is_valid_and_lists_every_route() {
         "bearer"
     );
 }
+
+/// The OpenAPI document of `service`.
+async fn openapi_of<S, B>(service: &S) -> Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    json_of(
+        call_service(
+            service,
+            TestRequest::get().uri("/api/v1/openapi.json").to_request(),
+        )
+        .await,
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_known_path_with_another_method_is_405_with_allow() {
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    register(&service, &s.clerk, "A", b"doc").await;
+
+    // Every path of the document, with every method it does not declare.
+    let api = openapi_of(&service).await;
+    let methods = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+    ];
+    let mut tried = 0;
+    for (template, item) in api["paths"].as_object().unwrap() {
+        let declared: Vec<&str> = methods
+            .into_iter()
+            .filter(|m| item.get(m.to_lowercase()).is_some())
+            .collect();
+        let uri = template
+            .replace("{number}", "BO-2026-000001")
+            .replace("{index}", "0")
+            .replace("{n}", "1");
+        for method in methods.into_iter().filter(|m| !declared.contains(m)) {
+            let request = TestRequest::default()
+                .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(&uri)
+                .insert_header(("Authorization", format!("Bearer {}", s.clerk)))
+                .to_request();
+            let response = call_service(&service, request).await;
+            let allow = response
+                .headers()
+                .get("allow")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(
+                allow.as_deref(),
+                Some(declared.join(", ").as_str()),
+                "{method} {uri}: Allow"
+            );
+            assert_problem(response, StatusCode::METHOD_NOT_ALLOWED, method).await;
+            tried += 1;
+        }
+    }
+    assert!(tried > 100, "only {tried} requests");
+
+    // The examples of the finding, with their detail.
+    for (method, uri, allow) in [
+        ("DELETE", "/api/v1/log/checkpoint", "GET"),
+        ("POST", "/api/v1/receipts/BO-2026-999999", "GET"),
+        ("PUT", "/api/v1/letters", "GET, POST"),
+        ("GET", "/api/v1/verify", "POST"),
+        ("POST", "/.well-known/jwks.json", "GET"),
+        ("DELETE", "/api/v1/letters/x/documents/1", "GET"),
+        // Routed on the decoded path, as actix does.
+        ("DELETE", "/api/v1/%6Cog/checkpoint", "GET"),
+    ] {
+        let request = TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(uri)
+            .to_request();
+        let response = call_service(&service, request).await;
+        assert_eq!(response.headers().get("allow").unwrap(), allow, "{uri}");
+        assert_problem(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("answers {allow} only, not {method}"),
+        )
+        .await;
+    }
+
+    // Paths that are no endpoint's stay 404, whatever the method.
+    for (method, uri) in [
+        ("DELETE", "/api/v1/nothing"),
+        ("POST", "/api/v1/log/entries/0/1"),
+        ("DELETE", "/api/v1/receipts/BO-2026-000001/"),
+        ("PUT", "/api/v1/log/entries/"),
+    ] {
+        let request = TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(uri)
+            .to_request();
+        let response = call_service(&service, request).await;
+        assert!(response.headers().get("allow").is_none(), "{uri}");
+        assert_problem(response, StatusCode::NOT_FOUND, "no endpoint").await;
+    }
+
+    // The pages answer 405 with Allow too (actix's, without a body).
+    for (method, uri, allow) in [
+        ("DELETE", "/desk/login", "POST"),
+        ("DELETE", "/desk", "GET"),
+        ("POST", "/", "GET"),
+        ("GET", "/desk/letters", "POST"),
+        ("PUT", "/r/BO-2026-000001", "GET"),
+        ("POST", "/assets/sijil.css", "GET"),
+    ] {
+        let request = TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(uri)
+            .to_request();
+        let response = call_service(&service, request).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        assert_eq!(response.headers().get("allow").unwrap(), allow, "{uri}");
+    }
+}
+
+/// The problem+json answers the server gives that schemathesis found
+/// undocumented (S1–S4), and a few like them: each is given, and documented
+/// for its operation with the Problem schema.
+#[actix_web::test]
+async fn error_answers_are_the_documented_ones() {
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    let number = register(&service, &s.clerk, "A", b"doc").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = openapi_of(&service).await;
+    let bearer = ("Authorization", format!("Bearer {}", s.clerk));
+    let documents = format!("/api/v1/letters/{number}/documents");
+    let too_big = format!("{{\"receipt\":\"{}\"}}", "a".repeat(1024 * 1024));
+    let cases: Vec<(TestRequest, &str, &str, StatusCode, &str)> = vec![
+        (
+            TestRequest::get().uri("/api/v1/log/entries/-1"),
+            "/api/v1/log/entries/{index}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid path",
+        ),
+        (
+            TestRequest::get()
+                .uri(&format!("{documents}/-1"))
+                .insert_header(bearer.clone()),
+            "/api/v1/letters/{number}/documents/{n}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid path",
+        ),
+        (
+            TestRequest::get()
+                .uri(&format!("{documents}/99999999999"))
+                .insert_header(bearer.clone()),
+            "/api/v1/letters/{number}/documents/{n}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid path",
+        ),
+        (
+            TestRequest::post().uri("/api/v1/verify"),
+            "/api/v1/verify",
+            "post",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "application/json",
+        ),
+        (
+            TestRequest::post()
+                .uri("/api/v1/verify")
+                .insert_header(("Content-Type", "text/plain"))
+                .set_payload("{}"),
+            "/api/v1/verify",
+            "post",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "application/json",
+        ),
+        (
+            TestRequest::post()
+                .uri("/api/v1/verify")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(too_big),
+            "/api/v1/verify",
+            "post",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than",
+        ),
+        (
+            TestRequest::get().uri("/api/v1/receipts/x?extra=1"),
+            "/api/v1/receipts/{number}",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "unknown field",
+        ),
+        (
+            TestRequest::get()
+                .uri("/api/v1/log/checkpoint")
+                .insert_header(bearer.clone()),
+            "/api/v1/log/checkpoint",
+            "get",
+            StatusCode::OK,
+            "",
+        ),
+        (
+            TestRequest::get().uri("/api/v1/letters"),
+            "/api/v1/letters",
+            "get",
+            StatusCode::UNAUTHORIZED,
+            "Bearer",
+        ),
+        (
+            TestRequest::get()
+                .uri("/api/v1/register.csv?from=2026-01-01")
+                .insert_header(bearer.clone()),
+            "/api/v1/register.csv",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "invalid query",
+        ),
+        (
+            TestRequest::get()
+                .uri("/api/v1/letters?q=%00")
+                .insert_header(bearer.clone()),
+            "/api/v1/letters",
+            "get",
+            StatusCode::BAD_REQUEST,
+            "control characters",
+        ),
+    ];
+    for (request, path, method, status, needle) in cases {
+        let response = call_service(&service, request.to_request()).await;
+        let documented = &api["paths"][path][method]["responses"][status.as_str()];
+        assert!(
+            documented.is_object(),
+            "{method} {path}: {status} is not documented"
+        );
+        if status.is_success() {
+            assert_eq!(response.status(), status);
+            continue;
+        }
+        assert_eq!(
+            documented["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{method} {path} {status}: {documented}"
+        );
+        assert_problem(response, status, needle).await;
+    }
+
+    // S3: a document keeps its own media type, and the document says any.
+    let download = call_service(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{documents}/1"))
+            .insert_header(bearer.clone())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        download.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    let ok = &api["paths"]["/api/v1/letters/{number}/documents/{n}"]["get"]["responses"]["200"];
+    let types: Vec<&String> = ok["content"].as_object().unwrap().keys().collect();
+    assert_eq!(types, ["*/*"], "{ok}");
+    // Binary: no JSON schema for the bytes.
+    assert!(ok["content"]["*/*"].get("schema").is_none(), "{ok}");
+
+    // Every clerk operation documents 401 and 429, every error answer is
+    // problem+json with the Problem schema.
+    for (path, item) in api["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            if operation.get("security").is_some() {
+                for status in ["401", "429"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path}: no {status}"
+                    );
+                }
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path} {status}: {response}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn text_with_nul_characters_is_refused_with_a_problem() {
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    let number = register(&service, &s.clerk, "A", b"doc").await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // JSON escapes: U+0000 inside the metadata's strings.
+    for (metadata, needle) in [
+        (
+            r#"{"sender":{"name":"Khadija\u0000Benali"},"subject":"Demande","channel":"paper"}"#,
+            "sender.name contains control characters",
+        ),
+        (
+            r#"{"sender":{"name":"Khadija Benali"},"subject":"Demande\u0000","channel":"paper"}"#,
+            "subject contains control characters",
+        ),
+        (
+            r#"{"sender":{"name":"Khadija Benali"},"subject":"Demande","channel":"paper","notes":"a\n\u0000"}"#,
+            "notes contains control characters",
+        ),
+    ] {
+        let body = multipart(&[("metadata", None, "application/json", metadata.as_bytes())]);
+        let response = call_service(&service, register_request(&s.clerk, body).to_request()).await;
+        assert_problem(response, StatusCode::BAD_REQUEST, needle).await;
+    }
+    let bearer = ("Authorization", format!("Bearer {}", s.clerk));
+    let response = call_service(
+        &service,
+        TestRequest::get()
+            .uri("/api/v1/letters?q=A%00")
+            .insert_header(bearer.clone())
+            .to_request(),
+    )
+    .await;
+    assert_problem(
+        response,
+        StatusCode::BAD_REQUEST,
+        "the search text contains control characters",
+    )
+    .await;
+    for uri in [
+        format!("/api/v1/receipts/{number}%00"),
+        format!("/api/v1/letters/{number}%00"),
+        "/api/v1/letters/%00/documents/1".to_owned(),
+    ] {
+        let response = call_service(
+            &service,
+            TestRequest::get()
+                .uri(&uri)
+                .insert_header(bearer.clone())
+                .to_request(),
+        )
+        .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "no letter is registered").await;
+    }
+    assert_eq!(s.registry.checkpoint().unwrap().tree_size, 1);
+}

@@ -205,7 +205,11 @@ impl Req {
 
     fn is_api(&self) -> bool {
         let path = self.uri.split('?').next().unwrap_or_default();
-        path.starts_with("/api/") || path.starts_with("/.well-known/")
+        // The operations endpoints are JSON API endpoints too (in the OpenAPI document).
+        path.starts_with("/api/")
+            || path.starts_with("/.well-known/")
+            || path == "/healthz"
+            || path == "/metrics"
     }
 }
 
@@ -2529,52 +2533,58 @@ fn catalogue(w: &World) -> (Catalogue, Catalogue) {
         Expect::Code(404),
         "",
     );
-    for (method, uri) in [
-        (Method::PUT, "/api/v1/letters"),
-        (Method::DELETE, "/api/v1/letters"),
-        (Method::PATCH, "/api/v1/letters/BO-2026-000001"),
-        (Method::DELETE, "/api/v1/receipts/BO-2026-000001"),
-        (Method::PUT, "/api/v1/receipts/BO-2026-000001"),
-        (Method::POST, "/api/v1/log/checkpoint"),
-        (Method::DELETE, "/api/v1/log/entries/0"),
-        (Method::GET, "/api/v1/verify"),
-        (Method::PUT, "/api/v1/verify"),
-        (Method::POST, "/.well-known/jwks.json"),
-        (Method::from_bytes(b"PROPFIND").unwrap(), "/api/v1/letters"),
+    // A known path with a method it does not answer: 405 problem+json with
+    // Allow (every 405 is checked for its Allow header).
+    for (method, uri, allow) in [
+        (Method::PUT, "/api/v1/letters", "GET, POST"),
+        (Method::DELETE, "/api/v1/letters", "GET, POST"),
+        (Method::PATCH, "/api/v1/letters/BO-2026-000001", "GET"),
+        (Method::DELETE, "/api/v1/receipts/BO-2026-000001", "GET"),
+        (Method::PUT, "/api/v1/receipts/BO-2026-000001", "GET"),
+        (Method::POST, "/api/v1/log/checkpoint", "GET"),
+        (Method::DELETE, "/api/v1/log/entries/0", "GET"),
+        (Method::GET, "/api/v1/verify", "POST"),
+        (Method::PUT, "/api/v1/verify", "POST"),
+        (Method::POST, "/.well-known/jwks.json", "GET"),
+        (
+            Method::from_bytes(b"PROPFIND").unwrap(),
+            "/api/v1/letters",
+            "GET, POST",
+        ),
+        (Method::POST, "/healthz", "GET"),
+        (Method::POST, "/metrics", "GET"),
     ] {
         c.add(
             cat,
             format!("{method} {uri}"),
             Req::new(method.clone(), uri).bearer(clerk),
-            Expect::AnyOf(&[404, 405]),
-            "",
+            Expect::Code(405),
+            &format!("answers {allow} only, not {method}"),
         );
     }
-    // Pages: an HTML 404, or a bare 405 for a known page and the wrong method.
-    for (method, uri) in [
-        (Method::GET, "/nothing"),
-        (Method::GET, "/r/"),
-        (Method::GET, "/r/BO-1999-000001"),
-        (Method::GET, "/r/%00"),
-        (Method::GET, "/api"),
-        (Method::GET, "/desk/nothing"),
-        (Method::GET, "/%2e%2e/%2e%2e/etc/passwd"),
-        (Method::GET, "/assets/nothing.js"),
-        (Method::GET, "/assets/..%2F..%2FCargo.toml"),
-        (Method::GET, "/assets/%00"),
-        (Method::POST, "/"),
-        (Method::PUT, "/verify"),
-        (Method::GET, "/desk/login"),
-        (Method::GET, "/desk/letters"),
-        (Method::DELETE, "/desk"),
-        (Method::POST, "/healthz"),
-        (Method::POST, "/metrics"),
+    // Pages: an HTML 404, or a bare 405 (with Allow) for a known page and the wrong method.
+    for (method, uri, status) in [
+        (Method::GET, "/nothing", 404),
+        (Method::GET, "/r/", 404),
+        (Method::GET, "/r/BO-1999-000001", 404),
+        (Method::GET, "/r/%00", 404),
+        (Method::GET, "/api", 404),
+        (Method::GET, "/desk/nothing", 404),
+        (Method::GET, "/%2e%2e/%2e%2e/etc/passwd", 404),
+        (Method::GET, "/assets/nothing.js", 404),
+        (Method::GET, "/assets/..%2F..%2FCargo.toml", 404),
+        (Method::GET, "/assets/%00", 404),
+        (Method::POST, "/", 405),
+        (Method::PUT, "/verify", 405),
+        (Method::GET, "/desk/login", 405),
+        (Method::GET, "/desk/letters", 405),
+        (Method::DELETE, "/desk", 405),
     ] {
         c.add(
             cat,
             format!("page {method} {uri}"),
             Req::new(method.clone(), uri),
-            Expect::AnyOf(&[404, 405]),
+            Expect::Code(status),
             "",
         );
     }
@@ -3094,6 +3104,9 @@ fn check_answer(case: &Case, answer: &Answer, world: &World) -> Vec<String> {
     if !matches!(case.expect, Expect::VerdictInvalid) {
         if !answer.status.is_client_error() {
             problems.push(format!("not a 4xx: {status}"));
+        }
+        if status == 405 && !answer.headers.contains_key("allow") {
+            problems.push("405 without an Allow header (RFC 9110)".to_owned());
         }
         if case.req.is_api() {
             if ct != "application/problem+json" {

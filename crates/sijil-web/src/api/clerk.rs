@@ -16,6 +16,7 @@ use sijil_registry::Permission;
 use utoipa::{IntoParams, ToSchema};
 
 use super::models::{LetterBody, LetterPage, RegistrationBody};
+use super::responses::{ClerkAuth, DocumentBytes, StorageErrors};
 use crate::auth::Clerk;
 use crate::error::{ApiError, Problem};
 use crate::intake;
@@ -43,11 +44,11 @@ pub struct RegistrationForm {
     request_body(content = RegistrationForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Registered", body = RegistrationBody),
-        (status = 400, description = "Invalid metadata or documents", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid metadata or documents, or not a multipart/form-data body", body = Problem, content_type = "application/problem+json"),
+        ClerkAuth,
         (status = 403, description = "The token's role may not register", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document or the request is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not committed (disk full, shutting down): nothing was registered", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "A document, a text part or the request is too large", body = Problem, content_type = "application/problem+json"),
+        StorageErrors,
     )
 )]
 #[post("/api/v1/letters")]
@@ -93,8 +94,9 @@ pub async fn register_letter(
     params(("number" = String, Path, description = "Registration number")),
     responses(
         (status = 200, description = "The record", body = LetterBody),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        ClerkAuth,
         (status = 404, description = "Unknown number", body = Problem, content_type = "application/problem+json"),
+        StorageErrors,
     )
 )]
 #[get("/api/v1/letters/{number}")]
@@ -119,9 +121,11 @@ const DOWNLOAD_CHUNK: usize = 256 * 1024;
     security(("bearer" = [])),
     params(("number" = String, Path, description = "Registration number"), ("n" = u32, Path, description = "Document position, from 1")),
     responses(
-        (status = 200, description = "The document", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        DocumentBytes,
+        (status = 400, description = "The position is not a whole number from 0 to 4294967295", body = Problem, content_type = "application/problem+json"),
+        ClerkAuth,
         (status = 404, description = "No such letter or document", body = Problem, content_type = "application/problem+json"),
+        StorageErrors,
     )
 )]
 #[get("/api/v1/letters/{number}/documents/{n}")]
@@ -240,8 +244,9 @@ fn day_start(state: &AppState, day: NaiveDate) -> Result<i64, ApiError> {
     params(RegisterQuery),
     responses(
         (status = 200, description = "A page of the register", body = LetterPage),
-        (status = 400, description = "Bad dates or page", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad dates or page, a search text over 200 characters or with control characters, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        ClerkAuth,
+        StorageErrors,
     )
 )]
 #[get("/api/v1/letters")]
@@ -304,8 +309,9 @@ pub struct PeriodQuery {
     params(PeriodQuery),
     responses(
         (status = 200, description = "number,registered_at,channel,sender,subject,addressee,document_sha256", body = String, content_type = "text/csv"),
-        (status = 400, description = "Bad period", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad or missing dates, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        ClerkAuth,
+        StorageErrors,
     )
 )]
 #[get("/api/v1/register.csv")]

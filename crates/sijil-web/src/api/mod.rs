@@ -5,3 +5,4 @@ pub mod clerk;
 pub mod models;
 pub mod ops;
 pub mod public;
+pub mod responses;

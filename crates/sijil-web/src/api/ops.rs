@@ -5,12 +5,16 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::OpenApi;
 
 use super::models::Health;
+use super::responses::StorageErrors;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::util::read;
 
 /// Liveness and readiness: the database answers and the log has a checkpoint.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Healthy", body = Health), (status = 500, description = "The database does not answer")))]
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Healthy", body = Health), StorageErrors)
+)]
 #[get("/healthz")]
 pub async fn healthz(state: Data<AppState>) -> Result<Json<Health>, ApiError> {
     let registry = state.registry.clone();

@@ -16,6 +16,7 @@ use super::models::{
     CheckBody, ConsistencyProofBody, DocumentBody, InclusionProofBody, MetadataCheckBody,
     ReceiptBody, VerifyRequest, VerifyResponse,
 };
+use super::responses::{JsonBodyErrors, StorageErrors};
 use crate::error::{ApiError, Problem};
 use crate::security::client_ip;
 use crate::state::AppState;
@@ -84,10 +85,12 @@ pub fn receipt_body(lookup: ReceiptLookup, code: Option<&AccessCode>) -> Receipt
     params(("number" = String, Path, description = "Registration number, e.g. BO-2026-000123"), CodeQuery),
     responses(
         (status = 200, description = "The receipt", body = ReceiptBody),
-        (status = 400, description = "Malformed access code", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed access code, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Wrong access code", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown number", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong access codes", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong access codes from this address in the last minute", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait (60)"))),
+        StorageErrors,
     )
 )]
 #[get("/api/v1/receipts/{number}")]
@@ -145,7 +148,8 @@ pub struct ReceiptList {
     params(DocumentQuery),
     responses(
         (status = 200, description = "Matching receipts (possibly none)", body = ReceiptList),
-        (status = 400, description = "Not a SHA-256", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "sha256 missing or not 64 hex digits, or an unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        StorageErrors,
     )
 )]
 #[get("/api/v1/receipts")]
@@ -184,7 +188,9 @@ fn check(name: &str, passed: bool, detail: impl Into<String>) -> Check {
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "The checks and the verdict (also when invalid)", body = VerifyResponse),
-        (status = 400, description = "Not a verification request", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not a verification request: invalid JSON, unknown field, proof without checkpoint (or the reverse), a document hash that is not 64 hex digits", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
+        StorageErrors,
     )
 )]
 #[post("/api/v1/verify")]
@@ -333,7 +339,10 @@ pub async fn verify(
 /// The latest signed checkpoint (a C2SP signed note).
 #[utoipa::path(
     tag = "log",
-    responses((status = 200, description = "The signed note", body = String, content_type = "text/plain; charset=utf-8"))
+    responses(
+        (status = 200, description = "The signed note", body = String, content_type = "text/plain; charset=utf-8"),
+        StorageErrors,
+    )
 )]
 #[get("/api/v1/log/checkpoint")]
 pub async fn get_checkpoint(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -361,7 +370,8 @@ pub struct InclusionQuery {
     params(InclusionQuery),
     responses(
         (status = 200, description = "The proof", body = InclusionProofBody),
-        (status = 400, description = "index >= tree_size, or tree_size beyond the log", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "index >= tree_size, tree_size beyond the log, a missing, unknown or non-numeric parameter", body = Problem, content_type = "application/problem+json"),
+        StorageErrors,
     )
 )]
 #[get("/api/v1/log/proof/inclusion")]
@@ -394,7 +404,8 @@ pub struct ConsistencyQuery {
     params(ConsistencyQuery),
     responses(
         (status = 200, description = "The proof", body = ConsistencyProofBody),
-        (status = 400, description = "Not 0 < from <= to <= latest", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not 0 < from <= to <= latest, or a missing, unknown or non-numeric parameter", body = Problem, content_type = "application/problem+json"),
+        StorageErrors,
     )
 )]
 #[get("/api/v1/log/proof/consistency")]
@@ -417,7 +428,9 @@ pub async fn consistency_proof(
     params(("index" = u64, Path, description = "Leaf index")),
     responses(
         (status = 200, description = "The compact JWS", body = String, content_type = "application/jose"),
+        (status = 400, description = "The index is not a whole number from 0 to 18446744073709551615", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such leaf", body = Problem, content_type = "application/problem+json"),
+        StorageErrors,
     )
 )]
 #[get("/api/v1/log/entries/{index}")]

@@ -27,10 +27,12 @@ use crate::state::AppState;
 /// The largest pasted receipt form accepted by `POST /verify`, in bytes.
 const MAX_PASTE_BYTES: usize = 256 * 1024;
 
-/// Registers the pages' routes.
+/// Registers the pages' routes. Each path is a resource, so that a known
+/// path with another method gets actix's 405 with `Allow` (a route added
+/// with `cfg.route` would fall through to the 404 page instead).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/{file}", web::get().to(assets::serve))
-        .route("/", web::get().to(verify::show))
+    cfg.service(web::resource("/assets/{file}").route(web::get().to(assets::serve)))
+        .service(web::resource("/").route(web::get().to(verify::show)))
         .service(
             web::resource("/verify")
                 .app_data(web::FormConfig::default().limit(MAX_PASTE_BYTES))
@@ -38,8 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 // A reload or a bookmark of a result: back to the page.
                 .route(web::get().to(|| async { layout::see_other("/") })),
         )
-        .route("/r/{number}", web::get().to(receipt::show))
-        .route("/desk", web::get().to(desk::show))
+        .service(web::resource("/r/{number}").route(web::get().to(receipt::show)))
+        .service(web::resource("/desk").route(web::get().to(desk::show)))
         .service(
             web::resource("/desk/login")
                 .app_data(web::FormConfig::default().limit(4 * 1024))
@@ -50,7 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(web::FormConfig::default().limit(4 * 1024))
                 .route(web::post().to(desk::logout)),
         )
-        .route("/desk/letters", web::post().to(desk::register));
+        .service(web::resource("/desk/letters").route(web::post().to(desk::register)));
 }
 
 /// A "page not found" page in the visitor's language (for the application's
