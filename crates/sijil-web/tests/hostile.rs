@@ -35,16 +35,6 @@ use sijil_web::{app, AppState, WebSettings};
 /// Cases that currently fail because of a product bug (see the report of each
 /// in the test's output); skipped, loudly, until the bug is fixed.
 const KNOWN_FAILURES: &[&str] = &[
-    // actix-multipart 0.7.2 panics (slice index) on a boundary of 1-3
-    // characters when the first line is "\n" or "--\n" (skip_until_boundary,
-    // multipart.rs:301); fixed upstream by actix/actix-web#4024.
-    "short boundary and a first line of two dashes",
-    "one-character boundary and a body starting with a bare newline",
-    // actix-multipart 0.7.2 never answers when a complete body ends inside a
-    // field with "\r\n" or a partial boundary (Field::read_stream returns
-    // Pending at EOF, field.rs:309/327); actix/actix-web#3202, fixed by #4255.
-    "body truncated before the final boundary",
-    "missing final boundary",
     // max_request_bytes counts document bytes only: text parts, part headers
     // and the preamble are read in full whatever their size (intake.rs).
     "three 60 KiB text parts (request over the limit)",
