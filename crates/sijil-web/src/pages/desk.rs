@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_multipart::Multipart;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -455,7 +454,7 @@ pub async fn logout(
 pub async fn register(
     request: HttpRequest,
     state: web::Data<AppState>,
-    payload: Multipart,
+    payload: web::Payload,
 ) -> HttpResponse {
     let ctx = Ctx::new(&request, &state).switch_to("/desk");
     let (info, token) = match session(&request, &state).await {
@@ -480,7 +479,7 @@ pub async fn register(
     // Documents stream into the store as they arrive; until registration they
     // are only content-addressed files, so checking the CSRF token after
     // reading the body is safe.
-    let mut received = match intake::receive(&state, payload).await {
+    let mut received = match intake::receive(&state, &request, payload).await {
         Ok(received) => received,
         Err(e) => {
             let status = failure_status(&e);
