@@ -1,5 +1,6 @@
 //! Receiving a letter over HTTP: the multipart request of the clerk API and of
-//! the desk's form, documents streamed to the store as they arrive.
+//! the desk's form, documents streamed to the store's temporary folder as they
+//! arrive (nothing reaches `documents/` unless the letter is registered).
 //!
 //! The whole request body counts against `max_request_bytes` (documents, text
 //! parts, part headers, boundaries and any preamble alike): a declared
@@ -38,7 +39,9 @@ pub struct Intake {
     pub metadata: Option<LetterMetadata>,
     /// Other text fields (the desk's form), by name.
     pub fields: BTreeMap<String, String>,
-    /// The `document` parts, already durable in the store.
+    /// The `document` parts: small ones in memory, large ones fsync'ed in the
+    /// store's `tmp/`, put in place when the letter is registered and removed
+    /// if this is dropped first (the request was refused).
     pub documents: Vec<StoredDocument>,
 }
 

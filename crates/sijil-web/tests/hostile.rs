@@ -36,21 +36,7 @@ use sijil_web::{app, AppState, WebSettings};
 
 /// Cases that currently fail because of a product bug (see the report of each
 /// in the test's output); skipped, loudly, until the bug is fixed.
-const KNOWN_FAILURES: &[&str] = &[
-    // Documents over 256 KiB are renamed into documents/ab/<sha256> as soon as
-    // they have streamed (DocumentWriter::finish, called from intake::receive),
-    // before the metadata, the other parts and the desk's CSRF token are
-    // checked: every refused request leaves an orphan file that nothing removes.
-    "large document: then metadata with a blank sender name",
-    "large document: then metadata that is not JSON",
-    "large document: then a zero-byte document",
-    "large document: then an unexpected part",
-    "large document: then a body cut inside part headers",
-    "large document: then a file name with a folder",
-    "large document: no metadata part at all",
-    "large document: at the desk with a wrong CSRF token",
-    "large document: at the desk without a subject",
-];
+const KNOWN_FAILURES: &[&str] = &[];
 
 /// Whether to skip a known failure (`HOSTILE_RUN_KNOWN=1` runs them all, to
 /// see which are fixed).
@@ -3593,6 +3579,11 @@ async fn hostile_requests_get_4xx_problems_and_change_nothing() {
         ));
     }
     let tmp_after = tmp_files(&w.registry);
+    if tmp_after != tmp_before {
+        failures.push(format!(
+            "temporary document files left behind: {tmp_before} before, {tmp_after} after"
+        ));
+    }
 
     let hostile: usize = tried.values().sum();
     eprintln!("=== hostile input catalogue ===");
@@ -3718,6 +3709,7 @@ async fn refused_requests_with_large_documents_leave_no_files() {
         }
         tried += 1;
         let files_before = snapshot(&w.registry).document_files;
+        let tmp_before = tmp_files(&w.registry);
         let response = actix_web::rt::time::timeout(
             CASE_TIMEOUT,
             call_service(&service, req.to_request(peer(60_000 + i))),
@@ -3741,6 +3733,13 @@ async fn refused_requests_with_large_documents_leave_no_files() {
                 response.status()
             ));
         }
+        let tmp_after = tmp_files(&w.registry);
+        if tmp_after != tmp_before {
+            failures.push(format!(
+                "[large documents] {name}: refused ({}), yet left temporary files ({tmp_before} before, {tmp_after} after)",
+                response.status()
+            ));
+        }
     }
     let after = snapshot(&w.registry);
     if after != before {
@@ -3748,6 +3747,40 @@ async fn refused_requests_with_large_documents_leave_no_files() {
             "[large documents] the registry changed:\nbefore: {before:#?}\nafter: {after:#?}"
         ));
     }
+    // The control: accepted, the same large document is stored once, in
+    // place, from the API and from the desk, and nothing stays in tmp/.
+    let document = big(10);
+    let sha = sijil_receipt::sha256_hex(&document);
+    let stored = Path::new(&sha[..2]).join(&sha);
+    for (label, req, status) in [
+        (
+            "API",
+            letters().multipart(mp(&[meta_part(&good), doc_part("big.pdf", &document)])),
+            201,
+        ),
+        (
+            "desk",
+            desk().multipart(mp(&[
+                part("csrf", None, None, csrf(clerk).as_bytes()),
+                part("sender_name", None, None, b"A"),
+                part("subject", None, None, b"B"),
+                doc_part("big.pdf", &document),
+            ])),
+            303,
+        ),
+    ] {
+        let response = call_service(&service, req.to_request(peer(61_000))).await;
+        assert_eq!(response.status().as_u16(), status, "{label}");
+        let files = snapshot(&w.registry).document_files;
+        let new: Vec<_> = files.difference(&before.document_files).collect();
+        assert_eq!(
+            new,
+            vec![&stored],
+            "{label}: the document is stored once, in place"
+        );
+        assert_eq!(tmp_files(&w.registry), 0, "{label}: nothing left in tmp/");
+    }
+    assert_eq!(snapshot(&w.registry).tree_size, before.tree_size + 2);
     eprintln!("=== large documents refused after streaming: {tried} requests tried ===");
     assert!(
         failures.is_empty(),

@@ -476,9 +476,10 @@ pub async fn register(
         let message = super::i18n::tf(ctx.lang, Key::CannotRegister, &[("role", role)]);
         return error_page(&ctx, StatusCode::FORBIDDEN, &message, None);
     }
-    // Documents stream into the store as they arrive; until registration they
-    // are only content-addressed files, so checking the CSRF token after
-    // reading the body is safe.
+    // Documents stream into the store's tmp/ as they arrive and are put in
+    // place only when the letter is registered; a refused request (a wrong
+    // CSRF token included) drops them and their files, so checking the token
+    // after reading the body is safe.
     let mut received = match intake::receive(&state, &request, payload).await {
         Ok(received) => received,
         Err(e) => {
