@@ -153,7 +153,8 @@ pub struct ServeArgs {
     /// The largest accepted document, in MiB.
     #[arg(long, env = "SIJIL_MAX_DOCUMENT_MIB", default_value_t = 256)]
     pub max_document_mib: u64,
-    /// The largest accepted registration request, in MiB.
+    /// The largest accepted registration request (the whole body), in MiB; at
+    /// least --max-document-mib + 1.
     #[arg(long, env = "SIJIL_MAX_REQUEST_MIB", default_value_t = 1024)]
     pub max_request_mib: u64,
     /// HTTP worker threads (default: one per core).

@@ -2,15 +2,21 @@
 //!
 //! Small documents (up to [`INLINE_MAX`]) stay in memory and are stored in the
 //! database, in the same transaction as their letter: the batch's one fsync
-//! covers them. Larger ones are written to a temporary file, fsync'ed, and
-//! renamed to `documents/ab/abcdef...` (their hash) before the letter's
-//! transaction commits; a file whose transaction never committed is an orphan
-//! that no letter refers to, never a letter without its file. Either way,
-//! identical documents are stored once.
+//! covers them. Larger ones are written to a temporary file in `tmp/` and
+//! fsync'ed as they arrive, and stay there, pending, until their letter has
+//! been checked and handed to the sequencer: only then, just before the
+//! letter's transaction, are they renamed to `documents/ab/abcdef...` (their
+//! hash) and the folder synced. A document whose request is refused (bad
+//! metadata, a bad part after it, a wrong CSRF token...) is dropped with it,
+//! and its temporary file removed: it never reaches `documents/`. A file whose
+//! transaction fails after the rename is an orphan that no letter refers to,
+//! never a letter without its file. Either way, identical documents are
+//! stored once.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
@@ -45,9 +51,84 @@ pub struct StoredDocument {
     /// Size in bytes.
     pub size: u64,
     /// The bytes of a small document (stored with the letter), or `None`
-    /// when the document is already a durable file.
+    /// for a document stored as a file.
     pub content: Option<InlineContent>,
+    /// A large document's file while it waits in `tmp/` for its letter's
+    /// registration (`None` once in place, or when it already was).
+    pub(crate) pending: Option<PendingFile>,
 }
+
+impl StoredDocument {
+    /// Puts a large document's file in place at its content address: renames
+    /// it out of `tmp/` and syncs the folder, so that it is durable before
+    /// the letter's transaction commits. The sequencer calls this once the
+    /// letter has been checked. Nothing to do for a small document or one
+    /// already in place; an identical document already stored is kept and
+    /// the temporary file removed.
+    pub(crate) fn put_in_place(&self) -> Result<()> {
+        match &self.pending {
+            Some(pending) => pending.put_in_place(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A large document's temporary file (its bytes already fsync'ed) and the
+/// content address it is to be renamed to. Shared by the clones of its
+/// [`StoredDocument`]; removed when the last of them is dropped unless it
+/// was put in place.
+#[derive(Clone)]
+pub(crate) struct PendingFile {
+    temp: Arc<Mutex<Option<tempfile::TempPath>>>,
+    target: PathBuf,
+}
+
+impl PendingFile {
+    fn put_in_place(&self) -> Result<()> {
+        let mut slot = self.temp.lock().map_err(|_| {
+            RegistryError::Integrity("a pending document's lock is poisoned".into())
+        })?;
+        if slot.is_none() {
+            // Already put in place through a clone.
+            return Ok(());
+        }
+        if self.target.exists() {
+            // Stored once: the temporary copy is removed as it drops.
+            slot.take();
+            return Ok(());
+        }
+        let shard = self.target.parent().unwrap_or(&self.target);
+        fsutil::create_dir_durable(shard)?;
+        let Some(temp) = slot.take() else {
+            return Ok(());
+        };
+        if let Err(e) = temp.persist(&self.target) {
+            // Kept pending (and removed with its document) if this fails.
+            *slot = Some(e.path);
+            return Err(RegistryError::io("cannot store a document", e.error));
+        }
+        fsutil::sync_dir(shard)
+    }
+}
+
+impl std::fmt::Debug for PendingFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pending = self.temp.lock().map(|t| t.is_some()).unwrap_or(false);
+        f.debug_struct("PendingFile")
+            .field("target", &self.target)
+            .field("pending", &pending)
+            .finish()
+    }
+}
+
+/// The same pending file (clones of one received document).
+impl PartialEq for PendingFile {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.temp, &other.temp)
+    }
+}
+
+impl Eq for PendingFile {}
 
 /// Where document bytes live.
 #[derive(Clone, Debug)]
@@ -84,8 +165,10 @@ impl DocumentStore {
         })
     }
 
-    /// Streams `reader` into the store, hashing on the way, and makes the file
-    /// durable. Refuses documents larger than `max_size` bytes, if given.
+    /// Streams `reader` into the store, hashing on the way (a large document's
+    /// file waits in `tmp/` until its letter is registered, see
+    /// [`DocumentWriter::finish`]). Refuses documents larger than `max_size`
+    /// bytes, if given.
     pub fn store(
         &self,
         file_name: &str,
@@ -177,8 +260,8 @@ fn shard_path(dir: &Path, sha256: &str) -> PathBuf {
     dir.join(sha256.get(..2).unwrap_or("xx")).join(sha256)
 }
 
-/// A document being written: hashed and counted as it arrives, durable and
-/// content-addressed once finished. Dropped unfinished, it leaves nothing.
+/// A document being written: hashed and counted as it arrives; once finished,
+/// ready to be attached to a letter. Dropped unfinished, it leaves nothing.
 pub struct DocumentWriter {
     dir: PathBuf,
     file_name: String,
@@ -231,7 +314,9 @@ impl DocumentWriter {
     }
 
     /// Finishes the document: a small one is kept for its letter's
-    /// transaction; a large one becomes a durable file named by its hash.
+    /// transaction; a large one has its bytes fsync'ed and waits in `tmp/`
+    /// until its letter is registered (then it is put in place under its
+    /// hash), or is removed with the document if the letter never is.
     /// Identical documents are stored once.
     pub fn finish(mut self) -> Result<StoredDocument> {
         let sha256 = hex::encode(self.hasher.finalize_reset());
@@ -242,25 +327,29 @@ impl DocumentWriter {
                 sha256,
                 size: self.size,
                 content: Some(InlineContent(self.buffer.into())),
+                pending: None,
             });
         };
         let target = shard_path(&self.dir, &sha256);
-        if !target.exists() {
+        // Already stored: the temporary file is removed as `tmp` drops.
+        let pending = if target.exists() {
+            None
+        } else {
             tmp.as_file()
                 .sync_all()
                 .map_err(|e| RegistryError::io("cannot write a document", e))?;
-            let shard = target.parent().unwrap_or(&self.dir).to_path_buf();
-            fsutil::create_dir_durable(&shard)?;
-            tmp.persist(&target)
-                .map_err(|e| RegistryError::io("cannot store a document", e.error))?;
-            fsutil::sync_dir(&shard)?;
-        }
+            Some(PendingFile {
+                temp: Arc::new(Mutex::new(Some(tmp.into_temp_path()))),
+                target,
+            })
+        };
         Ok(StoredDocument {
             file_name: self.file_name,
             media_type: self.media_type,
             sha256,
             size: self.size,
             content: None,
+            pending,
         })
     }
 }
@@ -320,6 +409,12 @@ pub fn check_media_type(media_type: &str) -> Result<String> {
 mod tests {
     use super::*;
 
+    fn temporary_files(store: &DocumentStore) -> usize {
+        fs::read_dir(store.dir.join("tmp"))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    }
+
     #[test]
     fn identical_documents_are_stored_once_under_their_hash() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| RegistryError::io("tempdir", e))?;
@@ -331,11 +426,50 @@ mod tests {
         assert_eq!(a.sha256, hex::encode(Sha256::digest(&big)));
         assert_eq!(a.size, big.len() as u64);
         assert!(a.content.is_none(), "a large document is a file");
+        assert!(
+            !store.path(&a.sha256).exists(),
+            "not in place before its letter is registered"
+        );
+        assert_eq!(temporary_files(&store), 2);
+        a.put_in_place()?;
         assert_eq!(fs::read(store.path(&a.sha256)).ok(), Some(big.clone()));
+        assert_eq!(temporary_files(&store), 1);
+        b.put_in_place()?;
+        assert_eq!(temporary_files(&store), 0, "the second copy is removed");
         assert_eq!(
             store.rehash(&a.sha256)?,
             (a.sha256.clone(), big.len() as u64)
         );
+        let c = store.store("c.pdf", "application/pdf", &mut &big[..], None)?;
+        assert!(c.pending.is_none(), "already stored");
+        assert_eq!(temporary_files(&store), 0);
+        c.put_in_place()?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_large_document_never_registered_leaves_no_file() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| RegistryError::io("tempdir", e))?;
+        let store = DocumentStore::open(dir.path().join("documents"))?;
+        let big = vec![9u8; INLINE_MAX + 1];
+        let document = store.store("a.pdf", "application/pdf", &mut &big[..], None)?;
+        let copy = document.clone();
+        assert_eq!(copy, document);
+        assert_eq!(temporary_files(&store), 1);
+        drop(document);
+        assert_eq!(temporary_files(&store), 1, "a clone still holds it");
+        drop(copy);
+        assert_eq!(temporary_files(&store), 0);
+        assert!(!store.path(&hex::encode(Sha256::digest(&big))).exists());
+        // Put in place through one clone, the other has nothing left to do.
+        let document = store.store("a.pdf", "application/pdf", &mut &big[..], None)?;
+        let copy = document.clone();
+        document.put_in_place()?;
+        drop(document);
+        copy.put_in_place()?;
+        drop(copy);
+        assert!(store.path(&hex::encode(Sha256::digest(&big))).exists());
+        assert_eq!(temporary_files(&store), 0);
         Ok(())
     }
 

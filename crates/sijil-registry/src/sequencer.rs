@@ -184,6 +184,10 @@ impl Worker {
                 }
             }
             let started = Instant::now();
+            let batch = put_documents_in_place(batch);
+            if batch.is_empty() {
+                continue;
+            }
             let letters: Vec<&PreparedLetter> = batch.iter().map(|j| &j.letter).collect();
             match self.commit(&letters) {
                 Ok(committed) => {
@@ -247,6 +251,34 @@ impl Worker {
         self.conn = Some(conn);
         result
     }
+}
+
+/// Puts the batch's large documents in place (renamed out of `tmp/` to their
+/// content address, folder synced) before its transaction, outside the log
+/// head's lock: the letters were checked when they were queued, so a document
+/// of a refused request never gets here. A letter whose document cannot be
+/// stored (disk full...) fails alone; the others go on.
+fn put_documents_in_place(batch: Vec<Job>) -> Vec<Job> {
+    let mut ready = Vec::with_capacity(batch.len());
+    for job in batch {
+        match job
+            .letter
+            .documents
+            .iter()
+            .try_for_each(StoredDocument::put_in_place)
+        {
+            Ok(()) => ready.push(job),
+            Err(error) => {
+                tracing::error!(%error, "a document could not be stored: letter not registered");
+                let storage_full = error.is_storage_full();
+                job.reply.send(Err(RegistryError::CommitFailed {
+                    message: error.to_string(),
+                    storage_full,
+                }));
+            }
+        }
+    }
+    ready
 }
 
 /// Numbers, signs and appends one batch; runs inside the write transaction.

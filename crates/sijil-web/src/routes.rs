@@ -2,6 +2,7 @@
 //! the OpenAPI document is collected from those same declarations, so the
 //! two cannot drift. The pages are declared in [`crate::pages::configure`].
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -10,6 +11,7 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::web::{self, Data};
 use actix_web::{App, Error, HttpMessage, HttpRequest, HttpResponse};
+use futures_util::FutureExt;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -99,6 +101,7 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
         .configure(crate::pages::configure)
         .default_service(web::to(not_found))
+        .wrap(from_fn(catch_panics))
         .wrap(crate::security::headers())
         .wrap(from_fn(log_request))
 }
@@ -131,6 +134,11 @@ fn path_error(error: PathError) -> ApiError {
         other => other.to_string(),
     };
     ApiError::BadRequest(format!("invalid path: {detail}"))
+}
+
+/// Whether a path belongs to the JSON API (errors as problem+json) rather than the pages.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/.well-known/")
 }
 
 /// The methods each path of [`api_routes`] answers, read from its OpenAPI
@@ -216,7 +224,7 @@ async fn not_found(
             allow,
         });
     }
-    if path.starts_with("/api/") || path.starts_with("/.well-known/") {
+    if is_api_path(path) {
         actix_web::ResponseError::error_response(&ApiError::NotFound(format!(
             "there is no endpoint {} {path}",
             request.method()
@@ -226,8 +234,33 @@ async fn not_found(
     }
 }
 
+/// Turns a panic in a handler or an extractor (a bug, ours or a dependency's,
+/// e.g. a parser meeting hostile input) into a logged 500 problem+json
+/// instead of a connection dropped without an answer. The request cannot be
+/// kept for an HTML page (the router needs it unshared), so pages get the
+/// problem too: this is the answer to a bug, not to bad input.
+async fn catch_panics(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let method = request.method().clone();
+    let path = request.path().to_owned();
+    match AssertUnwindSafe(next.call(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "(no message)".to_owned());
+            Err(ApiError::Internal(format!("{method} {path} panicked: {message}")).into())
+        }
+    }
+}
+
 /// Logs each request (method, path without its query — which may hold an
-/// access code —, status, time, and the clerk's token name) and counts it.
+/// access code —, status, time, and the clerk's token name) and counts it,
+/// also when it ended in an error rather than a response (a caught panic).
 async fn log_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -236,17 +269,22 @@ async fn log_request(
     let method = request.method().clone();
     let path = request.path().to_owned();
     let state = request.app_data::<Data<AppState>>().cloned();
-    let response = next.call(request).await?;
+    let result = next.call(request).await;
     let elapsed = started.elapsed();
-    let status = response.status().as_u16();
+    let (status, actor) = match &result {
+        Ok(response) => (
+            response.status().as_u16(),
+            response
+                .request()
+                .extensions()
+                .get::<Actor>()
+                .map(|a| a.0.clone()),
+        ),
+        Err(error) => (error.as_response_error().status_code().as_u16(), None),
+    };
     if let Some(state) = state {
         state.metrics.response(status, elapsed);
     }
-    let actor = response
-        .request()
-        .extensions()
-        .get::<Actor>()
-        .map(|a| a.0.clone());
     tracing::info!(
         %method,
         %path,
@@ -255,12 +293,53 @@ async fn log_request(
         clerk = actor.as_deref().unwrap_or("-"),
         "request"
     );
-    Ok(response)
+    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn broken() -> HttpResponse {
+        panic!("a bug met hostile input")
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_gets_a_problem_instead_of_a_dropped_connection() {
+        let service = actix_web::test::init_service(
+            App::new()
+                .route("/api/v1/broken", web::get().to(broken))
+                .route("/api/v1/fine", web::get().to(HttpResponse::NoContent))
+                .wrap(from_fn(catch_panics)),
+        )
+        .await;
+        let request = actix_web::test::TestRequest::get()
+            .uri("/api/v1/broken")
+            .to_request();
+        // The error becomes the answer in the server's dispatcher, as here.
+        let error = match actix_web::test::try_call_service(&service, request).await {
+            Ok(response) => panic!("expected an error, got {}", response.status()),
+            Err(error) => error,
+        };
+        let response = error.error_response();
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response.headers().get("content-type").map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_default();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(problem["status"], 500);
+        assert_eq!(problem["type"], "/problems/internal");
+        // The service goes on answering after a panic.
+        let request = actix_web::test::TestRequest::get()
+            .uri("/api/v1/fine")
+            .to_request();
+        let response = actix_web::test::call_service(&service, request).await;
+        assert_eq!(response.status(), 204);
+    }
 
     #[test]
     fn paths_match_templates_segment_by_segment() {

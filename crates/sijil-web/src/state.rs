@@ -8,6 +8,12 @@ use sijil_registry::Registry;
 use crate::metrics::Metrics;
 use crate::security::FailureLimiter;
 
+/// Room a registration request needs besides its documents: the metadata part
+/// (at most 64 KiB) or the desk's fields, the part headers, the boundaries.
+/// The request limit must exceed the document limit by at least this much, so
+/// that a document of the largest accepted size can be registered.
+pub const REQUEST_OVERHEAD_BYTES: u64 = 1024 * 1024;
+
 /// Settings of the web service.
 #[derive(Clone, Debug)]
 pub struct WebSettings {
@@ -16,7 +22,8 @@ pub struct WebSettings {
     pub public_url: String,
     /// The largest accepted document, in bytes.
     pub max_document_bytes: u64,
-    /// The largest accepted registration request, in bytes.
+    /// The largest accepted registration request, in bytes: the whole body
+    /// (all documents, the metadata, part headers and boundaries).
     pub max_request_bytes: u64,
     /// Set the `Secure` flag on the desk's session cookie (when served over HTTPS).
     pub secure_cookies: bool,
@@ -34,6 +41,24 @@ impl WebSettings {
             secure_cookies: public_url.starts_with("https://"),
             failures_per_minute: 20,
         }
+    }
+
+    /// Checks that the limits fit together: the request limit leaves
+    /// [`REQUEST_OVERHEAD_BYTES`] above the document limit, or a document of
+    /// the largest accepted size could never be registered.
+    pub fn check(&self) -> Result<(), String> {
+        let needed = self
+            .max_document_bytes
+            .saturating_add(REQUEST_OVERHEAD_BYTES);
+        if self.max_request_bytes < needed {
+            return Err(format!(
+                "the request limit ({} bytes) must exceed the document limit ({} bytes) by at \
+                 least {REQUEST_OVERHEAD_BYTES} bytes: a request carries its documents, its \
+                 metadata and the multipart framing",
+                self.max_request_bytes, self.max_document_bytes
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -88,5 +113,27 @@ impl AppState {
             url.push_str(&crate::util::url_encode(code));
         }
         url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_limit_must_leave_room_for_a_largest_document_and_its_metadata() {
+        let mut settings = WebSettings::new("https://bo.example.ma");
+        assert_eq!(settings.check(), Ok(()), "the defaults fit together");
+        settings.max_document_bytes = 10 * 1024 * 1024;
+        settings.max_request_bytes = 10 * 1024 * 1024;
+        assert!(settings
+            .check()
+            .is_err_and(|e| e.contains("must exceed the document limit")));
+        settings.max_request_bytes = 11 * 1024 * 1024 - 1;
+        assert!(settings.check().is_err());
+        settings.max_request_bytes = 11 * 1024 * 1024;
+        assert_eq!(settings.check(), Ok(()));
+        settings.max_document_bytes = u64::MAX;
+        assert!(settings.check().is_err());
     }
 }

@@ -209,6 +209,109 @@ async fn registration_refuses_bad_requests_with_problems_and_registers_nothing()
     );
 }
 
+/// The request limit counts the whole body; with the request limit set as
+/// `WebSettings::check` demands, a document of the largest accepted size with
+/// full metadata is registered, and a body of exactly the limit is accepted
+/// while one byte more is refused, with or without a Content-Length.
+#[actix_web::test]
+async fn requests_up_to_the_limit_are_registered_and_one_byte_more_is_refused() {
+    let s = setup();
+    let mut settings = WebSettings::new("https://bo.test.example");
+    // Over 256 KiB: stored as a file, not with the letter.
+    settings.max_document_bytes = 300 * 1024;
+    settings.max_request_bytes =
+        settings.max_document_bytes + sijil_web::state::REQUEST_OVERHEAD_BYTES;
+    settings.check().unwrap();
+    let (max_document, limit) = (settings.max_document_bytes, settings.max_request_bytes);
+    let state = AppState::new(s.registry.clone(), settings);
+    let service = init_service(app(state)).await;
+    let meta = json!({
+        "sender": {"name": "N".repeat(200), "address": "A".repeat(500), "email": "a@example.ma", "national_id": "AB123456"},
+        "reference": "R".repeat(100), "addressee": "D".repeat(200), "subject": "S".repeat(500),
+        "channel": "paper", "letter_date": "2026-01-15", "notes": "ن".repeat(5000),
+    })
+    .to_string();
+    let largest = vec![b'x'; max_document as usize];
+    let body = multipart(&[
+        ("metadata", None, "application/json", meta.as_bytes()),
+        ("document", Some("largest.pdf"), "application/pdf", &largest),
+    ]);
+    let response = call_service(
+        &service,
+        register_request(&s.clerk, body.clone()).to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let mut chunked = register_request(&s.clerk, body).to_request();
+    chunked.headers_mut().remove("content-length");
+    let response = call_service(&service, chunked).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // Documents that fill the body to exactly `limit + extra` bytes.
+    let body_of = |extra: u64| {
+        let sizes = |sizes: &[u64]| {
+            let documents: Vec<Vec<u8>> = sizes.iter().map(|n| vec![b'y'; *n as usize]).collect();
+            let mut parts = vec![("metadata", None, "application/json", meta.as_bytes())];
+            parts.extend(documents.iter().enumerate().map(|(i, d)| {
+                (
+                    "document",
+                    Some(if i % 2 == 0 { "a.pdf" } else { "b.pdf" }),
+                    "application/pdf",
+                    &d[..],
+                )
+            }));
+            multipart(&parts)
+        };
+        let mut n = 1;
+        loop {
+            let framing = sizes(&vec![0; n]).len() as u64;
+            let room = limit + extra - framing;
+            if room <= n as u64 * max_document {
+                let mut split = vec![room / n as u64; n];
+                split[0] += room % n as u64;
+                let body = sizes(&split);
+                assert_eq!(body.len() as u64, limit + extra);
+                return body;
+            }
+            n += 1;
+        }
+    };
+    let response = call_service(
+        &service,
+        register_request(&s.clerk, body_of(0)).to_request(),
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "a body of exactly the limit"
+    );
+    let mut chunked = register_request(&s.clerk, body_of(0)).to_request();
+    chunked.headers_mut().remove("content-length");
+    let response = call_service(&service, chunked).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "a chunked body of exactly the limit"
+    );
+    let response = call_service(
+        &service,
+        register_request(&s.clerk, body_of(1)).to_request(),
+    )
+    .await;
+    assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "Content-Length").await;
+    let mut chunked = register_request(&s.clerk, body_of(1)).to_request();
+    chunked.headers_mut().remove("content-length");
+    let response = call_service(&service, chunked).await;
+    assert_problem(
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request is larger than the limit",
+    )
+    .await;
+    assert_eq!(s.registry.checkpoint().unwrap().tree_size, 4);
+}
+
 #[actix_web::test]
 async fn the_clerk_api_needs_a_valid_token_of_the_right_role() {
     let s = setup();

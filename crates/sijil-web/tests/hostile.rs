@@ -21,7 +21,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING,
+};
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{call_service, init_service, read_body, TestRequest};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -34,36 +36,7 @@ use sijil_web::{app, AppState, WebSettings};
 
 /// Cases that currently fail because of a product bug (see the report of each
 /// in the test's output); skipped, loudly, until the bug is fixed.
-const KNOWN_FAILURES: &[&str] = &[
-    // actix-multipart 0.7.2 panics (slice index) on a boundary of 1-3
-    // characters when the first line is "\n" or "--\n" (skip_until_boundary,
-    // multipart.rs:301); fixed upstream by actix/actix-web#4024.
-    "short boundary and a first line of two dashes",
-    "one-character boundary and a body starting with a bare newline",
-    // actix-multipart 0.7.2 never answers when a complete body ends inside a
-    // field with "\r\n" or a partial boundary (Field::read_stream returns
-    // Pending at EOF, field.rs:309/327); actix/actix-web#3202, fixed by #4255.
-    "body truncated before the final boundary",
-    "missing final boundary",
-    // max_request_bytes counts document bytes only: text parts, part headers
-    // and the preamble are read in full whatever their size (intake.rs).
-    "three 60 KiB text parts (request over the limit)",
-    "a part header line of 100 KiB (request over the limit)",
-    "a preamble of 200 KiB before the first boundary (request over the limit)",
-    // Documents over 256 KiB are renamed into documents/ab/<sha256> as soon as
-    // they have streamed (DocumentWriter::finish, called from intake::receive),
-    // before the metadata, the other parts and the desk's CSRF token are
-    // checked: every refused request leaves an orphan file that nothing removes.
-    "large document: then metadata with a blank sender name",
-    "large document: then metadata that is not JSON",
-    "large document: then a zero-byte document",
-    "large document: then an unexpected part",
-    "large document: then a body cut inside part headers",
-    "large document: then a file name with a folder",
-    "large document: no metadata part at all",
-    "large document: at the desk with a wrong CSRF token",
-    "large document: at the desk without a subject",
-];
+const KNOWN_FAILURES: &[&str] = &[];
 
 /// Whether to skip a known failure (`HOSTILE_RUN_KNOWN=1` runs them all, to
 /// see which are fixed).
@@ -143,6 +116,18 @@ struct Req {
     uri: String,
     headers: Vec<(String, Vec<u8>)>,
     body: Vec<u8>,
+    length: Length,
+}
+
+/// How the body's length is told.
+#[derive(Clone, Debug)]
+enum Length {
+    /// `Content-Length` of the actual body.
+    Actual,
+    /// `Content-Length` with this value, whatever the body.
+    Declared(String),
+    /// No `Content-Length`: the body streams in (`Transfer-Encoding: chunked`).
+    Chunked,
 }
 
 impl Req {
@@ -152,6 +137,7 @@ impl Req {
             uri: uri.into(),
             headers: Vec::new(),
             body: Vec::new(),
+            length: Length::Actual,
         }
     }
     fn get(uri: impl Into<String>) -> Req {
@@ -179,6 +165,14 @@ impl Req {
             self.header("Content-Type", content_type)
         }
     }
+    fn declared_length(mut self, length: impl ToString) -> Req {
+        self.length = Length::Declared(length.to_string());
+        self
+    }
+    fn chunked(mut self) -> Req {
+        self.length = Length::Chunked;
+        self
+    }
     fn multipart(self, body: Vec<u8>) -> Req {
         self.body(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
     }
@@ -200,7 +194,19 @@ impl Req {
                 HeaderValue::from_bytes(value).unwrap(),
             ));
         }
-        request.set_payload(self.body.clone()).to_request()
+        let mut request = request.set_payload(self.body.clone()).to_request();
+        let headers = request.headers_mut();
+        match &self.length {
+            Length::Actual => {}
+            Length::Declared(length) => {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from_str(length).unwrap());
+            }
+            Length::Chunked => {
+                headers.remove(CONTENT_LENGTH);
+                headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+            }
+        }
+        request
     }
 
     fn is_api(&self) -> bool {
@@ -888,9 +894,26 @@ fn catalogue(w: &World) -> (Catalogue, Catalogue) {
             );
         }
         many.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+        // Over the request's size limit before the parser sees a part.
         c.add(
             cat,
             "10,000 text parts",
+            letters().multipart(many),
+            Expect::Code(413),
+            "larger than the limit",
+        );
+        let mut many = Vec::new();
+        for i in 0..300 {
+            many.extend_from_slice(
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nx\r\n")
+                    .as_bytes(),
+            );
+        }
+        many.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+        assert!((many.len() as u64) < MAX_REQUEST_BYTES);
+        c.add(
+            cat,
+            "300 text parts (within the size limit)",
             letters().multipart(many),
             Expect::Code(400),
             "at most",
@@ -904,6 +927,20 @@ fn catalogue(w: &World) -> (Catalogue, Catalogue) {
         c.add(
             cat,
             "10,000 empty file inputs",
+            letters().multipart(empty_docs),
+            Expect::Code(413),
+            "larger than the limit",
+        );
+        let mut empty_docs = mp(&[meta_part(&good)]);
+        empty_docs.truncate(empty_docs.len() - (b.len() + 6));
+        for _ in 0..250 {
+            empty_docs.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n").as_bytes());
+        }
+        empty_docs.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+        assert!((empty_docs.len() as u64) < MAX_REQUEST_BYTES);
+        c.add(
+            cat,
+            "250 empty file inputs (within the size limit)",
             letters().multipart(empty_docs),
             Expect::Code(400),
             "at most",
@@ -954,7 +991,7 @@ fn catalogue(w: &World) -> (Catalogue, Catalogue) {
             "80 documents of 1000 bytes (request over the limit)",
             letters().multipart(mp(&parts)),
             Expect::Code(413),
-            "request is larger",
+            "larger than the limit",
         );
     }
     c.add(
@@ -988,7 +1025,88 @@ fn catalogue(w: &World) -> (Catalogue, Catalogue) {
             Expect::Code(413),
             "larger than the limit",
         );
+        // Without a Content-Length the body is counted as it streams in.
+        c.add(
+            cat,
+            "three 60 KiB text parts, chunked (request over the limit)",
+            letters().multipart(mp(&parts)).chunked(),
+            Expect::Code(413),
+            "request is larger than the limit",
+        );
     }
+    {
+        let parts: Vec<Vec<u8>> = std::iter::once(meta_part(&good))
+            .chain((0..80).map(|i| doc_part(&format!("p{i}.pdf"), &vec![i as u8 + 1; 1000])))
+            .collect();
+        c.add(
+            cat,
+            "80 documents of 1000 bytes, chunked (request over the limit)",
+            letters().multipart(mp(&parts)).chunked(),
+            Expect::Code(413),
+            "request is larger than the limit",
+        );
+    }
+    c.add(
+        cat,
+        "a preamble of 200 KiB, chunked (request over the limit)",
+        letters()
+            .multipart(
+                [
+                    vec![b'x'; 200 * 1024],
+                    b"\r\n".to_vec(),
+                    mp(&[meta_part(&good), doc_part("a.pdf", b"x")]),
+                ]
+                .concat(),
+            )
+            .chunked(),
+        Expect::Code(413),
+        "request is larger than the limit",
+    );
+    c.add(
+        cat,
+        "Content-Length over the limit, small body",
+        letters()
+            .multipart(mp(&[meta_part(&good)]))
+            .declared_length(MAX_REQUEST_BYTES + 1),
+        Expect::Code(413),
+        "Content-Length",
+    );
+    c.add(
+        cat,
+        "Content-Length of 2^64-1",
+        letters()
+            .multipart(mp(&[meta_part(&good)]))
+            .declared_length(u64::MAX),
+        Expect::Code(413),
+        "Content-Length",
+    );
+    c.add(
+        cat,
+        "Content-Length over the limit without a token (authentication first)",
+        Req::post("/api/v1/letters")
+            .multipart(mp(&[meta_part(&good)]))
+            .declared_length(MAX_REQUEST_BYTES + 1),
+        Expect::Code(401),
+        "Bearer",
+    );
+    c.add(
+        cat,
+        "Content-Length that is not a number",
+        letters()
+            .multipart(mp(&[meta_part(&good)]))
+            .declared_length("12abc"),
+        Expect::Code(400),
+        "Content-Length",
+    );
+    c.add(
+        cat,
+        "chunked body within the limit, without its metadata part",
+        letters()
+            .multipart(mp(&[doc_part("a.pdf", b"some bytes")]))
+            .chunked(),
+        Expect::Code(400),
+        "metadata part is missing",
+    );
     c.add(
         cat,
         "sender name of 201 characters",
@@ -3011,7 +3129,7 @@ fn catalogue(w: &World) -> (Catalogue, Catalogue) {
         cat,
         "desk form sent as JSON",
         desk().json(&json!({"csrf": clerk_csrf, "sender_name": "A", "subject": "B"})),
-        Expect::Code(400),
+        Expect::Code(415),
         "",
     );
     {
@@ -3020,6 +3138,14 @@ fn catalogue(w: &World) -> (Catalogue, Catalogue) {
         c.add(
             cat,
             "desk form with 10,000 parts",
+            desk().multipart(mp(&many)),
+            Expect::Code(413),
+            "",
+        );
+        many.truncate(301);
+        c.add(
+            cat,
+            "desk form with 300 parts (within the size limit)",
             desk().multipart(mp(&many)),
             Expect::Code(400),
             "",
@@ -3466,6 +3592,11 @@ async fn hostile_requests_get_4xx_problems_and_change_nothing() {
         ));
     }
     let tmp_after = tmp_files(&w.registry);
+    if tmp_after != tmp_before {
+        failures.push(format!(
+            "temporary document files left behind: {tmp_before} before, {tmp_after} after"
+        ));
+    }
 
     let hostile: usize = tried.values().sum();
     eprintln!("=== hostile input catalogue ===");
@@ -3591,6 +3722,7 @@ async fn refused_requests_with_large_documents_leave_no_files() {
         }
         tried += 1;
         let files_before = snapshot(&w.registry).document_files;
+        let tmp_before = tmp_files(&w.registry);
         let response = actix_web::rt::time::timeout(
             CASE_TIMEOUT,
             call_service(&service, req.to_request(peer(60_000 + i))),
@@ -3614,6 +3746,13 @@ async fn refused_requests_with_large_documents_leave_no_files() {
                 response.status()
             ));
         }
+        let tmp_after = tmp_files(&w.registry);
+        if tmp_after != tmp_before {
+            failures.push(format!(
+                "[large documents] {name}: refused ({}), yet left temporary files ({tmp_before} before, {tmp_after} after)",
+                response.status()
+            ));
+        }
     }
     let after = snapshot(&w.registry);
     if after != before {
@@ -3621,6 +3760,40 @@ async fn refused_requests_with_large_documents_leave_no_files() {
             "[large documents] the registry changed:\nbefore: {before:#?}\nafter: {after:#?}"
         ));
     }
+    // The control: accepted, the same large document is stored once, in
+    // place, from the API and from the desk, and nothing stays in tmp/.
+    let document = big(10);
+    let sha = sijil_receipt::sha256_hex(&document);
+    let stored = Path::new(&sha[..2]).join(&sha);
+    for (label, req, status) in [
+        (
+            "API",
+            letters().multipart(mp(&[meta_part(&good), doc_part("big.pdf", &document)])),
+            201,
+        ),
+        (
+            "desk",
+            desk().multipart(mp(&[
+                part("csrf", None, None, csrf(clerk).as_bytes()),
+                part("sender_name", None, None, b"A"),
+                part("subject", None, None, b"B"),
+                doc_part("big.pdf", &document),
+            ])),
+            303,
+        ),
+    ] {
+        let response = call_service(&service, req.to_request(peer(61_000))).await;
+        assert_eq!(response.status().as_u16(), status, "{label}");
+        let files = snapshot(&w.registry).document_files;
+        let new: Vec<_> = files.difference(&before.document_files).collect();
+        assert_eq!(
+            new,
+            vec![&stored],
+            "{label}: the document is stored once, in place"
+        );
+        assert_eq!(tmp_files(&w.registry), 0, "{label}: nothing left in tmp/");
+    }
+    assert_eq!(snapshot(&w.registry).tree_size, before.tree_size + 2);
     eprintln!("=== large documents refused after streaming: {tried} requests tried ===");
     assert!(
         failures.is_empty(),

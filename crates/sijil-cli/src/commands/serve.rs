@@ -16,6 +16,9 @@ pub fn run(registry: Registry, args: &ServeArgs) -> Result<ExitCode> {
     let mut settings = WebSettings::new(&public_url);
     settings.max_document_bytes = args.max_document_mib.saturating_mul(1024 * 1024);
     settings.max_request_bytes = args.max_request_mib.saturating_mul(1024 * 1024);
+    settings.check().map_err(|e| {
+        anyhow::anyhow!("{e}: set --max-request-mib to at least --max-document-mib + 1")
+    })?;
     let verifier = registry.note_verifier()?;
     let origin = registry.config().origin.clone();
     let database = registry.database_description();

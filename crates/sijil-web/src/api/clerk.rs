@@ -3,12 +3,11 @@
 
 use std::io::Read;
 
-use actix_multipart::Multipart;
 use actix_web::http::header::{
     Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
 };
-use actix_web::web::{Bytes, Data, Json, Path, Query};
-use actix_web::{get, post, HttpResponse};
+use actix_web::web::{Bytes, Data, Json, Path, Payload, Query};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, TimeZone};
 use futures_util::stream;
 use serde::Deserialize;
@@ -44,10 +43,11 @@ pub struct RegistrationForm {
     request_body(content = RegistrationForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Registered", body = RegistrationBody),
-        (status = 400, description = "Invalid metadata or documents, or not a multipart/form-data body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid metadata or documents, or a malformed multipart body", body = Problem, content_type = "application/problem+json"),
         ClerkAuth,
         (status = 403, description = "The token's role may not register", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document, a text part or the request is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "A document or the request (the whole body) is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not multipart/form-data", body = Problem, content_type = "application/problem+json"),
         StorageErrors,
     )
 )]
@@ -55,10 +55,11 @@ pub struct RegistrationForm {
 pub async fn register_letter(
     state: Data<AppState>,
     clerk: Clerk,
-    payload: Multipart,
+    request: HttpRequest,
+    payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     clerk.require(Permission::Register)?;
-    let received = intake::receive(&state, payload).await?;
+    let received = intake::receive(&state, &request, payload).await?;
     if !received.fields.is_empty() {
         let names: Vec<&str> = received.fields.keys().map(String::as_str).collect();
         return Err(ApiError::BadRequest(format!(

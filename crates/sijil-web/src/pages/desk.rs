@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_multipart::Multipart;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -455,7 +454,7 @@ pub async fn logout(
 pub async fn register(
     request: HttpRequest,
     state: web::Data<AppState>,
-    payload: Multipart,
+    payload: web::Payload,
 ) -> HttpResponse {
     let ctx = Ctx::new(&request, &state).switch_to("/desk");
     let (info, token) = match session(&request, &state).await {
@@ -477,10 +476,11 @@ pub async fn register(
         let message = super::i18n::tf(ctx.lang, Key::CannotRegister, &[("role", role)]);
         return error_page(&ctx, StatusCode::FORBIDDEN, &message, None);
     }
-    // Documents stream into the store as they arrive; until registration they
-    // are only content-addressed files, so checking the CSRF token after
-    // reading the body is safe.
-    let mut received = match intake::receive(&state, payload).await {
+    // Documents stream into the store's tmp/ as they arrive and are put in
+    // place only when the letter is registered; a refused request (a wrong
+    // CSRF token included) drops them and their files, so checking the token
+    // after reading the body is safe.
+    let mut received = match intake::receive(&state, &request, payload).await {
         Ok(received) => received,
         Err(e) => {
             let status = failure_status(&e);
