@@ -275,6 +275,21 @@ impl Registry {
         Ok(row)
     }
 
+    /// The latest checkpoint, read again from the database when the cached one
+    /// is smaller than `size`: another process may have committed since (a
+    /// letter it registered a moment ago must be served with a proof).
+    fn checkpoint_of_at_least(&self, s: &mut dyn ReadStore, size: u64) -> Result<CheckpointRow> {
+        let cached = self.latest_checkpoint(s)?;
+        if cached.tree_size as u64 >= size {
+            return Ok(cached);
+        }
+        let row = s
+            .latest_checkpoint()?
+            .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
+        self.remember_checkpoint(row.clone());
+        Ok(row)
+    }
+
     /// Keeps a checkpoint as the latest known, unless a larger one is known.
     fn remember_checkpoint(&self, row: CheckpointRow) {
         if let Ok(mut cache) = self.inner.checkpoint.lock() {
@@ -388,14 +403,7 @@ impl Registry {
 
     /// Refuses a tree size beyond the latest checkpoint.
     fn check_size(&self, s: &mut dyn ReadStore, tree_size: u64) -> Result<()> {
-        let mut latest = self.latest_checkpoint(s)?.tree_size as u64;
-        if tree_size > latest {
-            // Maybe another process committed since: ask the database.
-            latest = s
-                .latest_checkpoint()?
-                .map(|c| c.tree_size as u64)
-                .unwrap_or(0);
-        }
+        let latest = self.checkpoint_of_at_least(s, tree_size)?.tree_size as u64;
         if tree_size > latest {
             return Err(RegistryError::Invalid(format!(
                 "tree size {tree_size} is beyond the latest checkpoint ({latest})"
@@ -441,7 +449,7 @@ impl Registry {
             let (row, receipt) = s
                 .letter_with_leaf(number)?
                 .ok_or_else(|| not_found(number))?;
-            let checkpoint = self.latest_checkpoint(s)?;
+            let checkpoint = self.checkpoint_of_at_least(s, row.leaf_index as u64 + 1)?;
             let documents = s.documents_of(row.leaf_index, row.leaf_index)?;
             let letter = letter_record(row, documents, receipt)?;
             let bundle = self.bundle_for(s, &letter, checkpoint)?;
@@ -459,8 +467,9 @@ impl Registry {
             ));
         }
         self.read(|s| {
-            let checkpoint = self.latest_checkpoint(s)?;
             let rows = s.letters_with_document(&sha256)?;
+            let newest = rows.iter().map(|r| r.leaf_index as u64 + 1).max();
+            let checkpoint = self.checkpoint_of_at_least(s, newest.unwrap_or(0))?;
             rows.into_iter()
                 .map(|row| {
                     let letter = self.record(s, row)?;

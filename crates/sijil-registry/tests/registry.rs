@@ -32,6 +32,7 @@ on_both_backends!(
     registration_time_never_decreases_when_the_clock_steps_back,
     concurrent_registrations_get_gapless_numbers_and_verifying_receipts,
     two_registries_on_one_database_share_one_gapless_log,
+    a_letter_registered_by_another_process_is_served_at_once,
     proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree,
     lookups_return_a_fresh_proof_against_the_latest_checkpoint,
     letters_are_found_by_document_hash,
@@ -193,6 +194,35 @@ fn two_registries_on_one_database_share_one_gapless_log(backend: Backend) {
         verify_all(&t.registry, r);
     }
     assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
+}
+
+fn a_letter_registered_by_another_process_is_served_at_once(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let other = TestRegistry::reopen_at(&t.dir, &t.database_url, None);
+    let first = t.registry.register(letter("First", vec![])).unwrap();
+    // The other registry has read (and cached) the checkpoint of one letter.
+    assert_eq!(
+        other
+            .lookup(&first.number)
+            .unwrap()
+            .bundle
+            .inclusion_proof
+            .tree_size,
+        1
+    );
+    let scan = t.store("scan.pdf", b"%PDF-1.7 registered by the first process");
+    let second = t
+        .registry
+        .register(letter("Second", vec![scan.clone()]))
+        .unwrap();
+    // At once, within the cache's lifetime: by number, by document hash, by proof.
+    let found = other.lookup(&second.number).unwrap();
+    assert_eq!(found.bundle.inclusion_proof.tree_size, 2);
+    assert_eq!(found.bundle.receipt, second.bundle.receipt);
+    let by_document = other.lookup_by_document(&scan.sha256).unwrap();
+    assert_eq!(by_document.len(), 1);
+    assert_eq!(by_document[0].bundle.inclusion_proof.tree_size, 2);
+    assert_eq!(other.inclusion_proof(1, 2).unwrap().tree_size, 2);
 }
 
 fn proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree(backend: Backend) {
