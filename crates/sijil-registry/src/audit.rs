@@ -6,6 +6,7 @@
 //! documents) against its leaf; and, optionally, re-hashes every stored document.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
 
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -110,7 +111,12 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
         tree_size: head.tree_size as u64,
         ..AuditReport::default()
     };
+    let started = Instant::now();
     let (leaf_hashes, numbering) = check_leaves(store, ctx, &mut report)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis(),
+        "audit: leaves and letters checked"
+    );
     check_counters(store, &numbering, head.last_registered_ms, &mut report)?;
     if report.leaves != report.tree_size {
         report.problem(
@@ -141,8 +147,18 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
             ),
         );
     }
+    let started = Instant::now();
     let levels = check_nodes(store, leaf_hashes, &mut report)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis(),
+        "audit: tree nodes checked"
+    );
+    let started = Instant::now();
     check_checkpoints(store, ctx, &levels, &mut report)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis(),
+        "audit: checkpoints checked"
+    );
     report.problems.sort_by_key(|p| p.index.unwrap_or(u64::MAX));
     Ok(report)
 }
