@@ -543,7 +543,8 @@ fn deleting_the_last_letters_is_detected_against_a_kept_checkpoint(backend: Back
     let kept = t.registry.checkpoint().unwrap();
     let verifier = t.registry.note_verifier().unwrap();
     let kept =
-        sijil_receipt::checkpoint::Checkpoint::open(&kept.note, &[verifier.clone()]).unwrap();
+        sijil_receipt::checkpoint::Checkpoint::open(&kept.note, std::slice::from_ref(&verifier))
+            .unwrap();
     t.registry.shutdown();
     // Someone removes the last two letters and everything that pointed at them.
     t.execute(
