@@ -1,5 +1,5 @@
 //! The tree: every stored node against the tree recomputed from the leaves,
-//! and every stored checkpoint against its root.
+//! and every stored checkpoint (opened on every core) against its root.
 
 use std::collections::HashSet;
 
@@ -7,6 +7,7 @@ use sijil_receipt::checkpoint::Checkpoint;
 use sijil_receipt::merkle::{empty_root, fold_perfect, node_hash, subtree_ranges_perfect, Hash};
 use sijil_receipt::note::NoteVerifier;
 
+use super::parallel::overlapped;
 use super::{AuditContext, AuditReport, CHUNK};
 use crate::db::store::{CheckpointRow, Store};
 use crate::error::Result;
@@ -91,7 +92,8 @@ fn root_of(levels: &[Vec<Hash>], size: u64) -> Option<Hash> {
     hashes.map(|h| fold_perfect(&h))
 }
 
-/// Opens every stored checkpoint and compares its root with the recomputed tree.
+/// Opens every stored checkpoint and compares its root with the recomputed
+/// tree; the workers open a chunk while this thread reads the next one.
 pub(super) fn check_checkpoints<S: Store>(
     store: &mut S,
     ctx: &AuditContext<'_>,
@@ -100,22 +102,24 @@ pub(super) fn check_checkpoints<S: Store>(
 ) -> Result<()> {
     let verifiers = ctx.jwks.note_verifiers(ctx.origin);
     let leaves = report.leaves;
-    let mut from = 0i64;
     let mut latest = None;
-    loop {
-        let rows = store.checkpoints_from(from, CHUNK)?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in rows {
+    let mut rows = store.checkpoints_from(0, CHUNK)?;
+    while let Some(last) = rows.last() {
+        let from = last.tree_size + 1;
+        let (found, read) = overlapped(
+            &rows,
+            |row| check_checkpoint(row, ctx, &verifiers, levels, leaves),
+            || store.checkpoints_from(from, CHUNK),
+        );
+        for (row, problem) in rows.iter().zip(found) {
             let size = row.tree_size as u64;
             report.checkpoints += 1;
-            from = row.tree_size + 1;
             latest = Some(size);
-            if let Some(what) = check_checkpoint(&row, ctx, &verifiers, levels, leaves) {
+            if let Some(what) = problem {
                 report.problem(Some(size.saturating_sub(1)), what);
             }
         }
+        rows = read?;
     }
     if latest != Some(report.tree_size) {
         report.problem(
