@@ -49,6 +49,7 @@ on_both_backends!(
     lookups_refuse_a_record_altered_behind_the_logs_back,
     deleting_the_last_letters_is_detected_against_a_kept_checkpoint,
     audit_names_the_index_of_an_altered_leaf,
+    audit_reports_every_disagreement_in_log_order,
     export_lists_the_period_in_order,
     shutdown_refuses_new_registrations,
 );
@@ -710,6 +711,84 @@ fn audit_names_the_index_of_an_altered_leaf(backend: Backend) {
     let report = t.registry.audit(AuditOptions::default()).unwrap();
     let first = report.first_problem().expect("the audit must fail");
     assert_eq!(first.index, Some(3), "{:?}", report.problems);
+}
+
+/// The audit checks letters on several threads and then follows the
+/// numbering in log order: disagreements of every kind, in several letters,
+/// come out by index, and a letter moved to another year breaks the sequence
+/// of the letters after it too.
+fn audit_reports_every_disagreement_in_log_order(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let docs: Vec<_> = (0..12)
+        .map(|i| t.store(&format!("d{i}.pdf"), format!("document {i}").as_bytes()))
+        .collect();
+    for (i, doc) in docs.iter().enumerate() {
+        t.registry
+            .register(letter(&format!("S{i}"), vec![doc.clone()]))
+            .unwrap();
+    }
+    assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
+    let zero_byte = match backend {
+        Backend::Sqlite => "X'00'",
+        Backend::Postgres => "'\\x00'::bytea",
+    };
+    t.execute(&format!(
+        "UPDATE letters SET metadata = REPLACE(metadata, 'S2', 'Someone else') WHERE leaf_index = 2; \
+         UPDATE document_blobs SET content = {zero_byte} WHERE sha256 IN ('{}', '{}'); \
+         UPDATE letters SET registered_at_ms = 1590969600000, \
+             metadata = REPLACE(metadata, 'S9', 'Someone else') WHERE leaf_index = 9",
+        docs[5].sha256, docs[9].sha256
+    ));
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    let indices: Vec<_> = report.problems.iter().map(|p| p.index).collect();
+    assert_eq!(
+        indices,
+        [
+            Some(2),
+            Some(5),
+            Some(9),
+            Some(9),
+            Some(9),
+            Some(9),
+            Some(9),
+            Some(10),
+            Some(11),
+            None,
+            None
+        ],
+        "{:#?}",
+        report.problems
+    );
+    let what: Vec<&str> = report.problems.iter().map(|p| p.what.as_str()).collect();
+    assert!(what[0].contains("metadata"), "{}", what[0]);
+    assert!(what[1].contains("has changed in storage"), "{}", what[1]);
+    assert!(
+        what[2].contains("the record says registered at 2020-06-01"),
+        "{}",
+        what[2]
+    );
+    assert!(
+        what[3].contains("before the letter it follows"),
+        "{}",
+        what[3]
+    );
+    assert!(
+        what[4].contains("breaks the sequence: expected BO-2020-000001"),
+        "{}",
+        what[4]
+    );
+    assert!(what[5].contains("metadata"), "{}", what[5]);
+    assert!(what[6].contains("has changed in storage"), "{}", what[6]);
+    assert!(what[7].contains("breaks the sequence"), "{}", what[7]);
+    assert!(what[8].contains("breaks the sequence"), "{}", what[8]);
+    assert!(
+        what[9..].iter().all(|w| w.contains("counter says")),
+        "{what:?}"
+    );
+    assert_eq!(
+        (report.leaves, report.letters, report.documents),
+        (12, 12, 12)
+    );
 }
 
 fn export_lists_the_period_in_order(backend: Backend) {

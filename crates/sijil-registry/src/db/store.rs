@@ -153,6 +153,9 @@ pub(crate) trait Store: Sized {
     fn documents_of(&mut self, first: i64, last: i64) -> QueryResult<Vec<DocumentRow>>;
     fn letter_count(&mut self) -> QueryResult<i64>;
     fn blob(&mut self, sha256: &str) -> QueryResult<Option<Vec<u8>>>;
+    /// The stored small documents among `sha256`, in one query (callers keep
+    /// the list short: SQLite binds one parameter per hash).
+    fn blobs_in(&mut self, sha256: &[&str]) -> QueryResult<Vec<BlobRow>>;
     fn letters_page(&mut self, filter: &LetterFilter<'_>) -> QueryResult<Vec<LetterRow>>;
 
     fn insert_token(&mut self, row: &TokenRow) -> QueryResult<()>;
@@ -398,6 +401,13 @@ macro_rules! impl_store {
                     .select(document_blobs::content)
                     .first(self)
                     .optional()
+            }
+
+            fn blobs_in(&mut self, sha256: &[&str]) -> QueryResult<Vec<BlobRow>> {
+                document_blobs::table
+                    .filter(document_blobs::sha256.eq_any(sha256))
+                    .select(BlobRow::as_select())
+                    .load(self)
             }
 
             fn letters_page(&mut self, filter: &LetterFilter<'_>) -> QueryResult<Vec<LetterRow>> {
