@@ -50,6 +50,7 @@ on_both_backends!(
     deleting_the_last_letters_is_detected_against_a_kept_checkpoint,
     audit_names_the_index_of_an_altered_leaf,
     audit_reports_every_disagreement_in_log_order,
+    audit_names_the_leaf_whose_receipt_signature_fails,
     export_lists_the_period_in_order,
     shutdown_refuses_new_registrations,
 );
@@ -788,6 +789,37 @@ fn audit_reports_every_disagreement_in_log_order(backend: Backend) {
     assert_eq!(
         (report.leaves, report.letters, report.documents),
         (12, 12, 12)
+    );
+}
+
+/// Signatures are checked in batches: a batch with one bad signature names
+/// that leaf, and only that one.
+fn audit_names_the_leaf_whose_receipt_signature_fails(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let receipts: Vec<String> = (0..10)
+        .map(|i| {
+            t.registry
+                .register(letter(&format!("S{i}"), vec![]))
+                .unwrap()
+                .bundle
+                .receipt
+        })
+        .collect();
+    // Leaf 6's header and payload with leaf 5's signature.
+    let (signed, _) = receipts[6].rsplit_once('.').unwrap();
+    let (_, other_signature) = receipts[5].rsplit_once('.').unwrap();
+    t.execute(&format!(
+        "UPDATE leaves SET receipt = '{signed}.{other_signature}' WHERE leaf_index = 6"
+    ));
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    let problems: Vec<_> = report
+        .problems
+        .iter()
+        .map(|p| (p.index, p.what.as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        [(Some(6), "leaf 6: the receipt signature does not verify")]
     );
 }
 

@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use ed25519_dalek::VerifyingKey;
 use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
 use sijil_receipt::jwks::Jwks;
-use sijil_receipt::jws::parse_compact;
+use sijil_receipt::jws::{parse_compact, CompactJws};
 use sijil_receipt::merkle::{leaf_hash, Hash};
 use sijil_receipt::metadata::{metadata_mac, LetterMetadata};
 
 use super::documents::rehash_documents;
 use super::parallel::overlapped;
+use super::signatures::{batch_verifies, Signed, BATCH};
 use super::{AuditContext, AuditReport, Numbering, CHUNK};
 use crate::clock::format_timestamp;
 use crate::db::store::{DocumentRow, LeafRow, LetterRow, Store};
@@ -90,7 +91,7 @@ pub(super) fn check_leaves<S: Store>(
         let following = last.leaf.leaf_index + 1;
         let (checks, (changed, read)) = overlapped(
             &chunk,
-            |input| check_leaf(input, &keys, ctx),
+            |part| check_part(part, &keys, ctx),
             || {
                 let changed = if ctx.options.check_documents {
                     let documents = chunk.iter().flat_map(|input| &input.documents);
@@ -152,46 +153,96 @@ fn read_chunk<S: Store>(store: &mut S, from: i64) -> Result<Vec<LeafInput>> {
         .collect())
 }
 
-/// Everything about one leaf that does not depend on the letter before it:
-/// the receipt's signature, its claims against the letter's record, the
-/// metadata HMAC and the list of documents.
-fn check_leaf(input: &LeafInput, keys: &KeyRing, ctx: &AuditContext<'_>) -> LeafCheck {
-    let index = input.leaf.leaf_index as u64;
-    let (payload, receipt_problem) = check_receipt(&input.leaf, keys);
-    let mut check = LeafCheck {
-        hash: leaf_hash(&payload),
-        has_letter: input.letter.is_some(),
-        before: receipt_problem.into_iter().collect(),
-        sequence: None,
-        after: Vec::new(),
-    };
-    check_claims(index, &payload, input, ctx, &mut check);
-    check
+/// Checks a worker's part of a chunk, [`BATCH`] receipts at a time.
+fn check_part(inputs: &[LeafInput], keys: &KeyRing, ctx: &AuditContext<'_>) -> Vec<LeafCheck> {
+    inputs
+        .chunks(BATCH)
+        .flat_map(|batch| check_batch(batch, keys, ctx))
+        .collect()
 }
 
-/// Checks a leaf's receipt signature; returns its payload (the leaf bytes).
-fn check_receipt(leaf: &LeafRow, keys: &KeyRing) -> (Vec<u8>, Option<String>) {
-    let index = leaf.leaf_index as u64;
-    let jws = match parse_compact(&leaf.receipt) {
-        Ok(jws) => jws,
-        Err(e) => {
-            return (
-                leaf.receipt.as_bytes().to_vec(),
-                Some(format!("leaf {index}: the receipt is not a JWS: {e}")),
-            );
+/// Everything about each leaf of a batch that does not depend on the letter
+/// before it: the receipt's signature (verified as a batch, one by one only
+/// if the batch fails), its claims against the letter's record, the metadata
+/// HMAC and the list of documents.
+fn check_batch(inputs: &[LeafInput], keys: &KeyRing, ctx: &AuditContext<'_>) -> Vec<LeafCheck> {
+    let receipts: Vec<Receipt<'_>> = inputs
+        .iter()
+        .map(|input| Receipt::parse(&input.leaf, keys))
+        .collect();
+    let signed: Vec<Signed<'_>> = receipts
+        .iter()
+        .filter_map(|receipt| match receipt {
+            Receipt::Keyed(jws, key) => Some(Signed {
+                message: jws.signing_input().as_bytes(),
+                signature: jws.signature(),
+                key,
+            }),
+            _ => None,
+        })
+        .collect();
+    let all_verify = batch_verifies(&signed);
+    inputs
+        .iter()
+        .zip(receipts)
+        .map(|(input, receipt)| {
+            let index = input.leaf.leaf_index as u64;
+            let (payload, problem) = receipt.check(index, all_verify);
+            let mut check = LeafCheck {
+                hash: leaf_hash(&payload),
+                has_letter: input.letter.is_some(),
+                before: problem.into_iter().collect(),
+                sequence: None,
+                after: Vec::new(),
+            };
+            check_claims(index, &payload, input, ctx, &mut check);
+            check
+        })
+        .collect()
+}
+
+/// A leaf's receipt, parsed, with the key its `kid` names.
+enum Receipt<'k> {
+    /// Not a JWS: the leaf bytes are the stored text.
+    Unreadable(Vec<u8>, String),
+    /// Signed by a key the key ring does not have.
+    Unknown(CompactJws),
+    /// Signed by a key of the key ring.
+    Keyed(CompactJws, &'k VerifyingKey),
+}
+
+impl<'k> Receipt<'k> {
+    fn parse(leaf: &LeafRow, keys: &'k KeyRing) -> Self {
+        match parse_compact(&leaf.receipt) {
+            Ok(jws) => match jws.header.kid.as_deref().and_then(|kid| keys.find(kid)) {
+                Some(key) => Receipt::Keyed(jws, key),
+                None => Receipt::Unknown(jws),
+            },
+            Err(e) => Receipt::Unreadable(leaf.receipt.as_bytes().to_vec(), e.to_string()),
         }
-    };
-    let key = jws.header.kid.as_deref().and_then(|kid| keys.find(kid));
-    let problem = match key {
-        Some(key) if jws.verify(key).is_ok() => None,
-        Some(_) => Some(format!(
-            "leaf {index}: the receipt signature does not verify"
-        )),
-        None => Some(format!(
-            "leaf {index}: the receipt's key is not in the key ring"
-        )),
-    };
-    (jws.payload, problem)
+    }
+
+    /// The payload (the leaf bytes) and what is wrong with the receipt, if
+    /// anything; `batch_verified` says its signature verified in a batch.
+    fn check(self, index: u64, batch_verified: bool) -> (Vec<u8>, Option<String>) {
+        match self {
+            Receipt::Unreadable(bytes, e) => (
+                bytes,
+                Some(format!("leaf {index}: the receipt is not a JWS: {e}")),
+            ),
+            Receipt::Unknown(jws) => (
+                jws.payload,
+                Some(format!(
+                    "leaf {index}: the receipt's key is not in the key ring"
+                )),
+            ),
+            Receipt::Keyed(jws, key) => {
+                let problem = (!batch_verified && jws.verify(key).is_err())
+                    .then(|| format!("leaf {index}: the receipt signature does not verify"));
+                (jws.payload, problem)
+            }
+        }
+    }
 }
 
 /// Compares a letter's record with the claims of its leaf (all but the

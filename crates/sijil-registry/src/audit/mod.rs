@@ -13,6 +13,7 @@
 mod documents;
 mod leaves;
 mod parallel;
+mod signatures;
 mod tree;
 
 use std::collections::BTreeMap;

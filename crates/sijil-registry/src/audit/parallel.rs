@@ -3,15 +3,16 @@
 
 use std::num::NonZeroUsize;
 
-/// Runs `check` over `items` on one worker thread per core, while this thread
-/// runs `meanwhile` (typically: read the next chunk); returns the results in
-/// the order of `items`, and what `meanwhile` returned.
+/// Runs `check` over `items` on one worker thread per core (each worker gets
+/// one contiguous part and returns one result per item of it), while this
+/// thread runs `meanwhile` (typically: read the next chunk); returns the
+/// results in the order of `items`, and what `meanwhile` returned.
 ///
 /// A panic in a worker is resumed on this thread rather than dropped, so that
 /// no result is silently missing.
 pub(super) fn overlapped<T, R, M>(
     items: &[T],
-    check: impl Fn(&T) -> R + Sync,
+    check: impl Fn(&[T]) -> Vec<R> + Sync,
     meanwhile: impl FnOnce() -> M,
 ) -> (Vec<R>, M)
 where
@@ -24,7 +25,7 @@ where
     std::thread::scope(|scope| {
         let workers: Vec<_> = items
             .chunks(per_thread)
-            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<R>>()))
+            .map(|part| scope.spawn(move || check(part)))
             .collect();
         let other = meanwhile();
         let mut results = Vec::with_capacity(items.len());
@@ -34,6 +35,7 @@ where
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
+        debug_assert_eq!(results.len(), items.len(), "one result per item");
         (results, other)
     })
 }
@@ -45,10 +47,14 @@ mod tests {
     #[test]
     fn results_keep_the_order_of_the_items() {
         let items: Vec<u64> = (0..1_001).collect();
-        let (squares, other) = overlapped(&items, |i| i * i, || "read");
+        let (squares, other) = overlapped(
+            &items,
+            |part| part.iter().map(|i| i * i).collect(),
+            || "read",
+        );
         assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
         assert_eq!(other, "read");
-        let (none, _) = overlapped(&[] as &[u64], |i| *i, || ());
+        let (none, _) = overlapped(&[] as &[u64], |part| part.to_vec(), || ());
         assert!(none.is_empty());
     }
 
@@ -58,11 +64,11 @@ mod tests {
         let items = [1, 2, 3];
         let _ = overlapped(
             &items,
-            |&i| {
-                if i == 3 {
+            |part| {
+                if part.contains(&3) {
                     panic!("worker failed");
                 }
-                i
+                part.to_vec()
             },
             || (),
         );

@@ -108,7 +108,11 @@ pub(super) fn check_checkpoints<S: Store>(
         let from = last.tree_size + 1;
         let (found, read) = overlapped(
             &rows,
-            |row| check_checkpoint(row, ctx, &verifiers, levels, leaves),
+            |part| {
+                part.iter()
+                    .map(|row| check_checkpoint(row, ctx, &verifiers, levels, leaves))
+                    .collect()
+            },
             || store.checkpoints_from(from, CHUNK),
         );
         for (row, problem) in rows.iter().zip(found) {
