@@ -258,30 +258,18 @@ impl Registry {
         }
     }
 
-    /// The latest checkpoint: from memory when read less than a second ago
-    /// (this process's own commits update it at once), else from the database.
-    fn latest_checkpoint(&self, s: &mut dyn ReadStore) -> Result<CheckpointRow> {
+    /// The latest checkpoint, from memory when read less than a second ago
+    /// (this process's own commits update it at once) and covering at least
+    /// `size` leaves, else from the database: another process may have
+    /// committed since (a letter it registered a moment ago must be served
+    /// with a proof).
+    fn checkpoint_of_at_least(&self, s: &mut dyn ReadStore, size: u64) -> Result<CheckpointRow> {
         if let Ok(cache) = self.inner.checkpoint.lock() {
             if let Some((read_at, row)) = cache.as_ref() {
-                if read_at.elapsed() < CHECKPOINT_FRESHNESS {
+                if read_at.elapsed() < CHECKPOINT_FRESHNESS && row.tree_size as u64 >= size {
                     return Ok(row.clone());
                 }
             }
-        }
-        let row = s
-            .latest_checkpoint()?
-            .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
-        self.remember_checkpoint(row.clone());
-        Ok(row)
-    }
-
-    /// The latest checkpoint, read again from the database when the cached one
-    /// is smaller than `size`: another process may have committed since (a
-    /// letter it registered a moment ago must be served with a proof).
-    fn checkpoint_of_at_least(&self, s: &mut dyn ReadStore, size: u64) -> Result<CheckpointRow> {
-        let cached = self.latest_checkpoint(s)?;
-        if cached.tree_size as u64 >= size {
-            return Ok(cached);
         }
         let row = s
             .latest_checkpoint()?
