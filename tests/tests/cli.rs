@@ -318,3 +318,57 @@ fn a_failed_registration_is_one_line_and_writes_nothing() {
         "nothing was numbered before: {number}"
     );
 }
+
+#[test]
+fn a_changed_institution_name_is_a_signed_config_entry_that_verifies_and_is_audited() {
+    let s = Sandbox::new();
+    s.register("Before", &[]);
+    let shown = s.run(["config", "show"]).ok();
+    assert_eq!(shown.stdout.trim(), "institution.name\tBureau d'ordre");
+    let changed = s
+        .run(["config", "set", "institution.name", "Médiateur du Royaume"])
+        .ok();
+    assert!(changed.stderr.contains("log entry 1"), "{}", changed.stderr);
+    let bundle = s.file("config.json", changed.stdout.as_bytes());
+    let verified = s.run(["verify".as_ref(), bundle.as_os_str()]).ok();
+    assert!(
+        verified
+            .stdout
+            .contains("verified: change of institution.name"),
+        "{}",
+        verified.stdout
+    );
+    let shown = s.run(["config", "show"]).ok();
+    assert_eq!(
+        shown.stdout.trim(),
+        "institution.name\tMédiateur du Royaume"
+    );
+    let (after, _) = s.register("After", &[]);
+    assert_eq!(after["inclusion_proof"]["index"], 2);
+    let audit = s.run(["audit"]).ok();
+    assert!(
+        audit.stdout.starts_with("audit passed: 3 leaves"),
+        "{}",
+        audit.stdout
+    );
+    let refused = s.run(["config", "set", "institution.motto", "x"]);
+    assert_eq!(refused.code, Some(2));
+    assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("unknown setting"),
+        "{}",
+        refused.stderr
+    );
+    let db = s.data_dir().join("sijil.db");
+    SqliteConnection::establish(db.to_str().unwrap())
+        .unwrap()
+        .batch_execute("UPDATE config_changes SET value = '\"Autre\"'")
+        .unwrap();
+    let altered = s.run(["audit"]);
+    assert_eq!(altered.code, Some(1));
+    assert!(
+        altered.stdout.starts_with("audit FAILED at index 1:"),
+        "{}",
+        altered.stdout
+    );
+}

@@ -33,7 +33,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 use sijil_receipt::bundle::Bundle;
 use sijil_receipt::checkpoint::Checkpoint;
-use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
+use sijil_receipt::claims::{DocumentDigest, RegistrationClaims};
 use sijil_receipt::jwks::Jwks;
 use sijil_receipt::jws::{parse_compact, sign_compact};
 use sijil_receipt::merkle::{
@@ -135,7 +135,6 @@ fn sample_metadata() -> LetterMetadata {
 fn sample_claims() -> RegistrationClaims {
     let document = random_bytes(&mut rng(2), 180 << 10);
     RegistrationClaims {
-        kind: REGISTRATION.into(),
         registry: ORIGIN.into(),
         number: "BO-2026-000123".into(),
         index: 122,
@@ -533,7 +532,7 @@ fn bundle_fixture() -> BundleFixture {
     let document = DocumentCheckInput {
         label: "scan.pdf".into(),
         sha256: stored.sha256.clone(),
-        size: stored.size,
+        size: Some(stored.size),
     };
     let report = verify_bundle(&bundle, &jwks, std::slice::from_ref(&document));
     assert!(report.passed(), "{:#?}", report.checks);

@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Binary, Text};
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
-use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
+use sijil_receipt::claims::{DocumentDigest, RegistrationClaims};
 use sijil_receipt::merkle::{leaf_hash, node_hash, Hash};
 
 /// The raw limit: SHA-256 of a 1 KiB document, an Ed25519-signed receipt and
@@ -28,7 +28,6 @@ pub fn raw_limit(duration: Duration) -> f64 {
             doc[..8].copy_from_slice(&size.to_be_bytes());
             let sha256 = hex(&Sha256::digest(&doc));
             let claims = RegistrationClaims {
-                kind: REGISTRATION.into(),
                 registry: "bench.example".into(),
                 number: format!("BO-2026-{:06}", size + 1),
                 index: size,

@@ -80,6 +80,25 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The settings others rely on; each change is a signed entry of the log.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// `sijil config ...`.
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Change a setting (`institution.name`): prints the change's bundle.
+    Set {
+        /// The setting.
+        setting: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Print the current settings.
+    Show,
 }
 
 /// `sijil register`.

@@ -5,13 +5,15 @@
 use ed25519_dalek::SigningKey;
 use sijil_receipt::bundle::{parse_tlog_proof, Bundle, InclusionProof};
 use sijil_receipt::checkpoint::Checkpoint;
-use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
+use sijil_receipt::claims::{DocumentDigest, LeafType, RegistrationClaims};
 use sijil_receipt::jwks::{Jwk, Jwks};
 use sijil_receipt::jws::sign_compact;
 use sijil_receipt::merkle::{inclusion_proof, leaf_hash, root_from_leaf_hashes};
 use sijil_receipt::note::key_id;
 use sijil_receipt::sha256_hex;
-use sijil_receipt::verify::{verify_bundle, DocumentCheckInput, Report};
+use sijil_receipt::verify::{
+    verify_bundle, verify_bundle_of_type, CheckName, DocumentCheckInput, Report, Verdict,
+};
 
 const REGISTRY: &str = "bo.mediateur.example";
 
@@ -37,7 +39,6 @@ fn keys() -> Jwks {
 
 fn claims(i: u64) -> RegistrationClaims {
     RegistrationClaims {
-        kind: REGISTRATION.into(),
         registry: REGISTRY.into(),
         number: format!("BO-2026-{:06}", i + 1),
         index: i,
@@ -107,7 +108,7 @@ fn doc_input(label: &str, bytes: &[u8]) -> DocumentCheckInput {
     DocumentCheckInput {
         label: label.into(),
         sha256: sha256_hex(bytes),
-        size: bytes.len() as u64,
+        size: Some(bytes.len() as u64),
     }
 }
 
@@ -150,7 +151,7 @@ fn good_bundle_passes_every_check() {
             report.check("document a.pdf").unwrap().detail,
             "matches document 1 of 2"
         );
-        assert_eq!(report.claims.as_ref().unwrap().index, i);
+        assert_eq!(report.registration().unwrap().index, i);
         assert_eq!(report.checkpoint.as_ref().unwrap().size, 9);
     }
     let report = verify_bundle(&bundle_of(&log, 3), &keys(), &[]);
@@ -239,16 +240,103 @@ fn garbage_receipt_fails_every_dependent_check() {
     assert!(report.claims.is_none());
 }
 
+/// A log whose leaf 1 is of another type: `kind`, signed and included like any leaf.
+fn log_with_leaf_of_type(kind: &str) -> (Log, Bundle) {
+    let key = log_key();
+    let kid = key_id(REGISTRY, &key.verifying_key());
+    let mut payloads: Vec<Vec<u8>> = (0..3).map(|i| claims(i).to_payload()).collect();
+    payloads[1] = format!(
+        r#"{{"type":"{kind}","registry":"{REGISTRY}","index":1,"registered_at":"2026-11-20T09:15:01.000Z","event":"assigned"}}"#
+    )
+    .into_bytes();
+    let leaves: Vec<[u8; 32]> = payloads.iter().map(|p| leaf_hash(p)).collect();
+    let checkpoint = Checkpoint {
+        origin: REGISTRY.into(),
+        size: 3,
+        root: root_from_leaf_hashes(&leaves),
+        extensions: vec![],
+    }
+    .sign(&key)
+    .unwrap();
+    let log = Log {
+        receipts: payloads
+            .iter()
+            .map(|p| sign_compact(p, &kid, &key))
+            .collect(),
+        leaves,
+        checkpoint,
+    };
+    let bundle = bundle_of(&log, 1);
+    (log, bundle)
+}
+
 #[test]
-fn wrong_claims_type_fails_claims() {
-    let log = log_with(3, &log_key(), |i| {
-        let mut c = claims(i);
-        c.kind = "workflow".into();
-        c
-    });
-    let report = verify_bundle(&bundle_of(&log, 1), &keys(), &[]);
+fn a_leaf_of_another_type_fails_claims_when_a_registration_is_expected() {
+    let (_, bundle) = log_with_leaf_of_type("workflow");
+    let report = verify_bundle_of_type(&bundle, &keys(), LeafType::Registration, &[]);
     assert_failing(&report, &["claims"]);
     assert!(report.check("claims").unwrap().detail.contains("workflow"));
+    assert_eq!(report.verdict(), Verdict::Failed);
+}
+
+#[test]
+fn a_leaf_of_an_unknown_type_is_reported_as_such_never_as_a_forgery() {
+    for kind in ["workflow", "event"] {
+        let (_, bundle) = log_with_leaf_of_type(kind);
+        let report = verify_bundle(&bundle, &keys(), &[]);
+        for check in &report.checks {
+            assert!(check.passed, "{}: {}", check.name, check.detail);
+        }
+        assert_eq!(report.verdict(), Verdict::UnknownType(kind.to_owned()));
+        assert!(!report.passed(), "its own claims were not checked");
+        assert!(report
+            .check("claims")
+            .unwrap()
+            .detail
+            .contains("does not know"));
+    }
+    // Tampered, it is a forgery like any other leaf.
+    let (_, mut bundle) = log_with_leaf_of_type("event");
+    bundle.inclusion_proof.hashes[0][0] ^= 1;
+    let report = verify_bundle(&bundle, &keys(), &[]);
+    assert_eq!(report.verdict(), Verdict::Failed);
+    assert!(!report.check("inclusion").unwrap().passed);
+}
+
+#[test]
+fn a_registration_passes_when_a_registration_is_expected() {
+    let log = log();
+    let report = verify_bundle_of_type(&bundle_of(&log, 2), &keys(), LeafType::Registration, &[]);
+    assert!(report.passed());
+    assert_eq!(report.registration().unwrap().number, "BO-2026-000003");
+}
+
+#[test]
+fn check_names_are_the_stable_strings_of_one_enum() {
+    let log = log();
+    let report = verify_bundle(
+        &bundle_of(&log, 1),
+        &keys(),
+        &[doc_input("a.pdf", &document(1))],
+    );
+    let kinds: Vec<CheckName> = report.checks.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            CheckName::Signature,
+            CheckName::Claims,
+            CheckName::KeyValidity,
+            CheckName::CheckpointSignature,
+            CheckName::Inclusion,
+            CheckName::Document
+        ]
+    );
+    for (check, name) in report.checks.iter().zip(NAMES) {
+        assert_eq!(check.kind.as_str(), name);
+        assert_eq!(check.name, name);
+    }
+    assert_eq!(report.checks[5].name, "document a.pdf");
+    assert_eq!(CheckName::RegistryRecord.as_str(), "registry record");
 }
 
 #[test]
@@ -401,7 +489,7 @@ fn document_check_names_its_position_or_fails() {
             DocumentCheckInput {
                 label: "resized.pdf".into(),
                 sha256: sha256_hex(&document(2)).to_uppercase(),
-                size: 1,
+                size: Some(1),
             },
         ],
     );

@@ -120,6 +120,15 @@ impl Config {
         NumberFormat::parse(&self.number_format)
     }
 
+    /// The numbering: format, prefix and time zone, parsed.
+    pub fn numbering(&self) -> Result<crate::numbering::Numbering> {
+        Ok(crate::numbering::Numbering {
+            format: self.number_format()?,
+            prefix: self.prefix.clone(),
+            tz: self.time_zone()?,
+        })
+    }
+
     /// The parsed time zone.
     pub fn time_zone(&self) -> Result<Tz> {
         Tz::from_str(&self.timezone).map_err(|_| {

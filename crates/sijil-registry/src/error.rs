@@ -33,9 +33,15 @@ pub enum RegistryError {
     /// The registry is shutting down and accepts no new registrations.
     #[error("the registry is shutting down")]
     ShuttingDown,
-    /// A database error.
-    #[error("database: {0}")]
-    Database(#[from] diesel::result::Error),
+    /// A database statement failed; `fault` says what kind of failure it is,
+    /// so that callers never read the database's message text.
+    #[error("database: {message}")]
+    Database {
+        /// The database's message (for the logs, not for the public).
+        message: String,
+        /// What kind of failure.
+        fault: DatabaseFault,
+    },
     /// Could not connect to the database.
     #[error("database connection: {0}")]
     Connection(String),
@@ -70,14 +76,68 @@ impl RegistryError {
                     || source.kind() == std::io::ErrorKind::QuotaExceeded
                     || matches!(source.raw_os_error(), Some(28) | Some(122))
             }
-            RegistryError::Database(e) => {
-                let text = e.to_string().to_lowercase();
-                text.contains("disk is full")
-                    || text.contains("database or disk is full")
-                    || text.contains("no space left")
-            }
+            RegistryError::Database { fault, .. } => *fault == DatabaseFault::StorageFull,
             _ => false,
         }
+    }
+
+    /// True when the database cannot be reached (down, restarting, connection
+    /// lost): worth retrying later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Connection(_)
+                | RegistryError::Database {
+                    fault: DatabaseFault::Unavailable,
+                    ..
+                }
+        )
+    }
+}
+
+/// What kind of database failure an error is, classified once, here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseFault {
+    /// The server is down, restarting or the connection was lost.
+    Unavailable,
+    /// A uniqueness or serialization conflict with another writer.
+    Conflict,
+    /// The disk or quota is full.
+    StorageFull,
+    /// Anything else: a fault of the installation or a bug.
+    Other,
+}
+
+impl From<diesel::result::Error> for RegistryError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let message = error.to_string();
+        let text = message.to_lowercase();
+        let fault = match &error {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => DatabaseFault::Unavailable,
+            Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
+                _,
+            ) => DatabaseFault::Conflict,
+            _ if text.contains("disk is full")
+                || text.contains("database or disk is full")
+                || text.contains("no space left") =>
+            {
+                DatabaseFault::StorageFull
+            }
+            Error::DatabaseError(_, _)
+                if text.contains("terminating connection")
+                    || text.contains("server closed the connection")
+                    || text.contains("connection") =>
+            {
+                DatabaseFault::Unavailable
+            }
+            _ => DatabaseFault::Other,
+        };
+        RegistryError::Database { message, fault }
     }
 }
 

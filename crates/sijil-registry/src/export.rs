@@ -38,7 +38,7 @@ pub(crate) fn write_csv(
     let fail = |e: csv::Error| RegistryError::Invalid(format!("cannot write the CSV: {e}"));
     let mut hashes: HashMap<i64, Vec<&str>> = HashMap::new();
     for d in documents {
-        hashes.entry(d.leaf_index).or_default().push(&d.sha256);
+        hashes.entry(d.letter_id).or_default().push(&d.sha256);
     }
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(HEADER).map_err(fail)?;
@@ -50,7 +50,7 @@ pub(crate) fn write_csv(
             ))
         })?;
         let docs = hashes
-            .get(&letter.leaf_index)
+            .get(&letter.id)
             .map(|h| h.join(";"))
             .unwrap_or_default();
         let sender = spreadsheet_safe(&metadata.sender.name);

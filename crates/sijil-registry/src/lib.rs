@@ -6,11 +6,13 @@
 //!
 //! Where things live:
 //! - [`registry`]: the entry point ([`Registry`]) used by the CLI and the web server;
-//! - [`sequencer`]: the single writer that batches registrations (group commit);
+//! - [`sequencer`]: the single writer that batches entries (group commit);
+//! - `log`: the appender (leaves, nodes, checkpoints), the `Entry` every kind
+//!   of entry implements, the tree frontier and proofs from stored nodes;
+//! - `entries`: the kinds of entry, one module each (registration, config change);
 //! - [`numbering`], [`clock`], [`access_code`]: numbers, times, access codes;
 //! - [`documents`]: content-addressed document files;
 //! - [`keys`]: the signing key and the public key ring;
-//! - `log`: the tree frontier and proofs from stored nodes;
 //! - `db`: SQLite and PostgreSQL storage (diesel);
 //! - [`tokens`]: clerk API tokens and roles;
 //! - [`audit`], [`export`]: re-verification and the CSV register.
@@ -21,6 +23,7 @@ pub mod clock;
 pub mod config;
 mod db;
 pub mod documents;
+mod entries;
 mod error;
 pub mod export;
 mod fsutil;
@@ -29,9 +32,9 @@ pub mod letter;
 mod log;
 pub mod numbering;
 pub mod registry;
-mod reply;
 pub mod sequencer;
 pub mod tokens;
+pub mod verification;
 
 pub use access_code::AccessCode;
 pub use audit::{AuditOptions, AuditReport};
@@ -39,7 +42,9 @@ pub use clock::{Clock, SystemClock};
 pub use config::Config;
 pub use db::DatabaseUrl;
 pub use documents::{DocumentStore, StoredDocument};
-pub use error::{RegistryError, Result};
+pub use entries::config_change::Setting;
+pub use error::{DatabaseFault, RegistryError, Result};
 pub use letter::{DocumentRecord, LetterRecord, NewLetter, Registration};
 pub use registry::{ReceiptLookup, Registry, RegistryOptions, SignedCheckpoint};
 pub use tokens::{Permission, Role, TokenInfo};
+pub use verification::ReceiptToVerify;

@@ -90,6 +90,31 @@ impl NumberFormat {
     }
 }
 
+/// How a registry numbers its letters: format, prefix and the time zone whose
+/// calendar year the sequence counts in. Parsed once from the configuration;
+/// the sequencer and the audit use the same value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Numbering {
+    /// The parsed number format.
+    pub format: NumberFormat,
+    /// The `{prefix}`.
+    pub prefix: String,
+    /// The time zone in which the numbering year starts.
+    pub tz: Tz,
+}
+
+impl Numbering {
+    /// The number of the `seq`-th letter of `year`.
+    pub fn number(&self, year: i32, seq: i64) -> String {
+        self.format.format(&self.prefix, year, seq)
+    }
+
+    /// The numbering year of a time in milliseconds.
+    pub fn year_of(&self, ms: i64) -> i32 {
+        year_of(ms, self.tz)
+    }
+}
+
 /// The calendar year, in the registry's time zone, of a time in milliseconds.
 pub fn year_of(ms: i64, tz: Tz) -> i32 {
     Utc.timestamp_millis_opt(ms)

@@ -18,19 +18,24 @@ use sijil_receipt::note::NoteVerifier;
 use crate::access_code::AccessCode;
 use crate::clock::{format_timestamp, Clock, SystemClock};
 use crate::config::Config;
-use crate::db::store::{CheckpointRow, DocumentRow, LetterFilter, LetterRow, Store, TokenRow};
+use crate::db::store::{
+    AccessStore, CheckpointRow, DocumentRow, LetterFilter, LetterRow, LetterStore, LogStore,
+    SettingStore, Store, TokenRow,
+};
 use crate::db::{with_conn, Database, DatabaseUrl};
 use crate::documents::DocumentStore;
+use crate::entries::config_change::{PendingConfigChange, Setting};
+use crate::entries::registration::{self, PendingRegistration};
 use crate::error::{RegistryError, Result};
 use crate::keys::KeyRing;
 use crate::letter::{
     check_metadata, DocumentRecord, LetterRecord, NewLetter, Registration, MAX_DOCUMENTS,
 };
+use crate::log::appender::ensure_checkpoint;
+use crate::log::entry::Appended;
 use crate::log::proofs;
-use crate::reply::ReplyReceiver;
-use crate::sequencer::{
-    ensure_checkpoint, BatchStats, Committed, Context, PreparedLetter, Sequencer,
-};
+use crate::numbering::Numbering;
+use crate::sequencer::{answered, wait, Answer, BatchStats, Context, Sequencer};
 use crate::tokens::{self, Role, TokenInfo};
 
 /// How to open a registry.
@@ -79,11 +84,15 @@ pub struct ReceiptLookup {
     pub bundle: Bundle,
 }
 
+/// How long a setting read from the database is taken as current.
+const SETTING_FRESHNESS: Duration = Duration::from_secs(5);
+
 /// How long a checkpoint read from the database is taken as the latest.
 const CHECKPOINT_FRESHNESS: Duration = Duration::from_secs(1);
 
 struct Inner {
     config: Config,
+    numbering: Arc<Numbering>,
     data_dir: PathBuf,
     tz: Tz,
     db: Database,
@@ -94,6 +103,7 @@ struct Inner {
     checkpoint: Mutex<Option<(Instant, CheckpointRow)>>,
     node_cache: proofs::NodeCache,
     verified_checkpoint: Mutex<Option<(String, Hash)>>,
+    institution: Mutex<Option<(Instant, String)>>,
 }
 
 /// A registry, open on its data directory and database.
@@ -117,8 +127,8 @@ impl Registry {
             .map_err(|e| RegistryError::io(format!("cannot protect {}", data_dir.display()), e))?;
         }
         let config = Config::load_or_create(&data_dir, options.origin.as_deref())?;
-        let tz = config.time_zone()?;
-        let format = config.number_format()?;
+        let numbering = Arc::new(config.numbering()?);
+        let tz = numbering.tz;
         let now = format_timestamp(options.clock.now().timestamp_millis());
         let keys = KeyRing::open_or_create(data_dir.join("keys"), &config.origin, &now)?;
         let url = match &options.database_url {
@@ -140,9 +150,6 @@ impl Registry {
         documents.clean_temporary();
         let sequencer = Sequencer::start(Context {
             origin: config.origin.clone(),
-            prefix: config.prefix.clone(),
-            format,
-            tz,
             clock: Arc::clone(&options.clock),
             keys: keys.clone(),
             db: db.clone(),
@@ -150,6 +157,7 @@ impl Registry {
         Ok(Registry {
             inner: Arc::new(Inner {
                 config,
+                numbering,
                 data_dir,
                 tz,
                 db,
@@ -160,6 +168,7 @@ impl Registry {
                 checkpoint: Mutex::new(None),
                 node_cache: proofs::NodeCache::default(),
                 verified_checkpoint: Mutex::new(None),
+                institution: Mutex::new(None),
             }),
         })
     }
@@ -194,8 +203,7 @@ impl Registry {
     /// durably committed.
     pub fn register(&self, letter: NewLetter) -> Result<Registration> {
         let (access_code, answer) = self.submit(letter)?;
-        let committed = answer.wait().ok_or(RegistryError::ShuttingDown)??;
-        Ok(self.registration(committed, access_code))
+        self.registration(wait(answer)?, access_code)
     }
 
     /// Like [`Registry::register`], as a future: the caller's thread is not
@@ -209,13 +217,12 @@ impl Registry {
         let submitted = self.submit(letter);
         async move {
             let (access_code, answer) = submitted?;
-            let committed = answer.await.ok_or(RegistryError::ShuttingDown)??;
-            Ok(registry.registration(committed, access_code))
+            registry.registration(answered(answer).await?, access_code)
         }
     }
 
     /// Checks a letter, computes its metadata hash and queues it.
-    fn submit(&self, letter: NewLetter) -> Result<(AccessCode, ReplyReceiver<Result<Committed>>)> {
+    fn submit(&self, letter: NewLetter) -> Result<(AccessCode, Answer)> {
         if letter.documents.len() > MAX_DOCUMENTS {
             return Err(RegistryError::Invalid(format!(
                 "a letter carries at most {MAX_DOCUMENTS} documents"
@@ -226,34 +233,95 @@ impl Registry {
         let metadata_mac = metadata_mac(access_code.as_str(), &metadata)?;
         let metadata_json = serde_json::to_string(&metadata)
             .map_err(|e| RegistryError::Invalid(format!("metadata: {e}")))?;
-        let answer = self.inner.sequencer.submit(PreparedLetter {
+        let answer = self.inner.sequencer.submit(Box::new(PendingRegistration {
+            numbering: Arc::clone(&self.inner.numbering),
             metadata_json,
             metadata_mac,
             access_code: access_code.clone(),
             documents: letter.documents,
-        })?;
+        }))?;
         Ok((access_code, answer))
     }
 
     /// The registration of a committed letter.
-    fn registration(&self, committed: Committed, access_code: AccessCode) -> Registration {
-        self.remember_checkpoint(CheckpointRow {
-            tree_size: committed.tree_size as i64,
-            note: committed.checkpoint.clone(),
-        });
-        Registration {
-            number: committed.number,
-            index: committed.index,
-            registered_at: committed.registered_at,
+    fn registration(&self, appended: Appended, access_code: AccessCode) -> Result<Registration> {
+        let claims = sijil_receipt::claims::RegistrationClaims::from_payload(&appended.payload)?;
+        let bundle = self.appended_bundle(appended);
+        Ok(Registration {
+            number: claims.number,
+            index: claims.index,
+            registered_at: claims.registered_at,
             access_code,
-            bundle: Bundle {
-                receipt: committed.receipt,
-                inclusion_proof: InclusionProof {
-                    index: committed.index,
-                    tree_size: committed.tree_size,
-                    hashes: committed.proof,
-                },
-                checkpoint: committed.checkpoint,
+            bundle,
+        })
+    }
+
+    /// The bundle of an entry just appended; its checkpoint becomes the latest known.
+    fn appended_bundle(&self, appended: Appended) -> Bundle {
+        self.remember_checkpoint(CheckpointRow {
+            tree_size: i64::try_from(appended.tree_size).unwrap_or(i64::MAX),
+            note: appended.checkpoint.clone(),
+        });
+        Bundle {
+            receipt: appended.receipt,
+            inclusion_proof: InclusionProof {
+                index: appended.index,
+                tree_size: appended.tree_size,
+                hashes: appended.proof,
+            },
+            checkpoint: appended.checkpoint,
+        }
+    }
+
+    /// Changes a setting: a signed `config` entry in the log, whose row is
+    /// the setting's new value. `actor` says who made the change (a role or a
+    /// pseudonym, never a person's name: the entry is public). Returns the
+    /// entry's bundle.
+    pub fn change_setting(&self, setting: Setting, value: &str, actor: &str) -> Result<Bundle> {
+        let value = setting.check(value)?;
+        let answer = self.inner.sequencer.submit(Box::new(PendingConfigChange {
+            setting,
+            value,
+            actor: actor.to_owned(),
+        }))?;
+        let bundle = self.appended_bundle(wait(answer)?);
+        if let Ok(mut cache) = self.inner.institution.lock() {
+            *cache = None;
+        }
+        Ok(bundle)
+    }
+
+    /// The institution's display name: the latest `config` entry that set
+    /// it, else the name in `sijil.toml`. Read from the database at most
+    /// every few seconds (another process may have changed it).
+    pub fn institution_name(&self) -> Result<String> {
+        if let Ok(cache) = self.inner.institution.lock() {
+            if let Some((read_at, name)) = cache.as_ref() {
+                if read_at.elapsed() < SETTING_FRESHNESS {
+                    return Ok(name.clone());
+                }
+            }
+        }
+        let name = self.read_institution_name()?;
+        if let Ok(mut cache) = self.inner.institution.lock() {
+            *cache = Some((Instant::now(), name.clone()));
+        }
+        Ok(name)
+    }
+
+    fn read_institution_name(&self) -> Result<String> {
+        let latest = {
+            let mut conn = self.inner.db.get()?;
+            with_conn!(&mut *conn, c => c.latest_config_change(Setting::InstitutionName.as_str()))?
+        };
+        match latest {
+            None => Ok(self.inner.config.institution.clone()),
+            Some(row) => match serde_json::from_str::<serde_json::Value>(&row.value) {
+                Ok(serde_json::Value::String(name)) => Ok(name),
+                _ => Err(RegistryError::Integrity(format!(
+                    "the institution's name stored for leaf {} is unreadable",
+                    row.leaf_index
+                ))),
             },
         }
     }
@@ -300,73 +368,59 @@ impl Registry {
         }
     }
 
-    fn bundle_for(
+    /// The checked read: the one way a letter's record is served. The
+    /// receipt must be the leaf the signed checkpoint covers and the stored
+    /// record must agree with its claims ([`registration::compare`]);
+    /// otherwise nothing is served and the disagreement is an integrity error.
+    fn checked(
         &self,
         s: &mut dyn ReadStore,
-        letter: &LetterRecord,
+        row: LetterRow,
+        receipt: String,
         checkpoint: CheckpointRow,
-    ) -> Result<Bundle> {
-        let tree_size = checkpoint.tree_size as u64;
-        Ok(Bundle {
-            receipt: letter.receipt.clone(),
-            inclusion_proof: InclusionProof {
-                index: letter.index,
-                tree_size,
-                hashes: proofs::inclusion(&mut self.nodes(s), letter.index, tree_size)?,
-            },
-            checkpoint: checkpoint.note,
-        })
-    }
-
-    /// Refuses to serve a record that does not match the log: the receipt must
-    /// be included under the signed checkpoint, and the stored letter must
-    /// agree with its receipt's claims.
-    fn check_record(&self, letter: &LetterRecord, bundle: &Bundle) -> Result<()> {
+    ) -> Result<ReceiptLookup> {
+        let number = row.number.clone();
         let mismatch = |what: &str| {
             RegistryError::Integrity(format!(
-                "the record of letter {} does not match the log: {what}",
-                letter.number
+                "the record of letter {number} does not match the log: {what}"
             ))
         };
-        let payload = sijil_receipt::jws::parse_compact(&letter.receipt)
+        let documents = s.documents_of(row.id, row.id)?;
+        let index = u64::try_from(row.leaf_index).map_err(|_| mismatch("its leaf index"))?;
+        let tree_size =
+            u64::try_from(checkpoint.tree_size).map_err(|_| mismatch("the checkpoint's size"))?;
+        let payload = sijil_receipt::jws::parse_compact(&receipt)
             .map_err(|_| mismatch("its receipt is unreadable"))?
             .payload;
+        let claims = sijil_receipt::claims::RegistrationClaims::from_payload(&payload)
+            .map_err(|_| mismatch("its receipt's claims are not a registration"))?;
+        if claims.index != index {
+            return Err(mismatch("its receipt's index is not its leaf"));
+        }
+        let found = registration::compare(&claims, &row, &documents);
+        if let Some(what) = found.identity.first().or(found.content.first()) {
+            return Err(mismatch(what));
+        }
+        let bundle = Bundle {
+            receipt,
+            inclusion_proof: InclusionProof {
+                index,
+                tree_size,
+                hashes: proofs::inclusion(&mut self.nodes(s), index, tree_size)?,
+            },
+            checkpoint: checkpoint.note,
+        };
         let root = self.checkpoint_root(&bundle.checkpoint)?;
         sijil_receipt::merkle::verify_inclusion(
-            letter.index,
-            bundle.inclusion_proof.tree_size,
+            index,
+            tree_size,
             &sijil_receipt::merkle::leaf_hash(&payload),
             &bundle.inclusion_proof.hashes,
             &root,
         )
         .map_err(|_| mismatch("its receipt is not the leaf the signed checkpoint covers"))?;
-        let claims = sijil_receipt::claims::RegistrationClaims::from_payload(&payload)
-            .map_err(|_| mismatch("its receipt's claims are unreadable"))?;
-        let documents: Vec<(&str, u64)> = letter
-            .documents
-            .iter()
-            .map(|d| (d.sha256.as_str(), d.size))
-            .collect();
-        let claimed: Vec<(&str, u64)> = claims
-            .documents
-            .iter()
-            .map(|d| (d.sha256.as_str(), d.size))
-            .collect();
-        if claims.number != letter.number
-            || claims.index != letter.index
-            || claims.registered_at != letter.registered_at
-        {
-            return Err(mismatch(
-                "its number, index or time differs from the receipt's",
-            ));
-        }
-        if documents != claimed {
-            return Err(mismatch("its documents differ from the receipt's"));
-        }
-        if metadata_mac(letter.access_code.as_str(), &letter.metadata)? != claims.metadata_sha256 {
-            return Err(mismatch("its metadata or access code differs from what the receipt's metadata_sha256 commits to"));
-        }
-        Ok(())
+        let letter = letter_record(row, documents, bundle.receipt.clone())?;
+        Ok(ReceiptLookup { letter, bundle })
     }
 
     /// The root hash of a checkpoint whose signature verifies (verified once per checkpoint).
@@ -406,29 +460,13 @@ impl Registry {
         with_conn!(&mut *conn, c => f(c))
     }
 
-    /// The full record of a letter.
+    /// The full record of a letter, through the checked read.
     pub fn letter(&self, number: &str) -> Result<LetterRecord> {
-        if !could_be_a_number(number) {
-            return Err(not_found(number));
-        }
-        self.read(|s| {
-            let row = s
-                .letter_by_number(number)?
-                .ok_or_else(|| not_found(number))?;
-            self.record(s, row)
-        })
+        Ok(self.lookup(number)?.letter)
     }
 
-    fn record(&self, s: &mut dyn ReadStore, row: LetterRow) -> Result<LetterRecord> {
-        let documents = s.documents_of(row.leaf_index, row.leaf_index)?;
-        let receipt = s
-            .leaf(row.leaf_index)?
-            .ok_or_else(|| RegistryError::Integrity(format!("leaf {} is missing", row.leaf_index)))?
-            .receipt;
-        letter_record(row, documents, receipt)
-    }
-
-    /// A letter's receipt with a fresh inclusion proof against the latest checkpoint.
+    /// A letter's receipt with a fresh inclusion proof against the latest
+    /// checkpoint, and its record, through the checked read.
     pub fn lookup(&self, number: &str) -> Result<ReceiptLookup> {
         if !could_be_a_number(number) {
             return Err(not_found(number));
@@ -437,16 +475,14 @@ impl Registry {
             let (row, receipt) = s
                 .letter_with_leaf(number)?
                 .ok_or_else(|| not_found(number))?;
-            let checkpoint = self.checkpoint_of_at_least(s, row.leaf_index as u64 + 1)?;
-            let documents = s.documents_of(row.leaf_index, row.leaf_index)?;
-            let letter = letter_record(row, documents, receipt)?;
-            let bundle = self.bundle_for(s, &letter, checkpoint)?;
-            self.check_record(&letter, &bundle)?;
-            Ok(ReceiptLookup { letter, bundle })
+            let covering = u64::try_from(row.leaf_index).unwrap_or(0) + 1;
+            let checkpoint = self.checkpoint_of_at_least(s, covering)?;
+            self.checked(s, row, receipt, checkpoint)
         })
     }
 
-    /// The letters that carry a document with this SHA-256, oldest first.
+    /// The letters that carry a document with this SHA-256, oldest first,
+    /// each through the checked read.
     pub fn lookup_by_document(&self, sha256: &str) -> Result<Vec<ReceiptLookup>> {
         let sha256 = sha256.to_ascii_lowercase();
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -456,13 +492,21 @@ impl Registry {
         }
         self.read(|s| {
             let rows = s.letters_with_document(&sha256)?;
-            let newest = rows.iter().map(|r| r.leaf_index as u64 + 1).max();
+            let newest = rows
+                .iter()
+                .map(|r| u64::try_from(r.leaf_index).unwrap_or(0) + 1)
+                .max();
             let checkpoint = self.checkpoint_of_at_least(s, newest.unwrap_or(0))?;
             rows.into_iter()
                 .map(|row| {
-                    let letter = self.record(s, row)?;
-                    let bundle = self.bundle_for(s, &letter, checkpoint.clone())?;
-                    Ok(ReceiptLookup { letter, bundle })
+                    let index = row.leaf_index;
+                    let receipt = s
+                        .leaf(index)?
+                        .ok_or_else(|| {
+                            RegistryError::Integrity(format!("leaf {index} is missing"))
+                        })?
+                        .receipt;
+                    self.checked(s, row, receipt, checkpoint.clone())
                 })
                 .collect()
         })
@@ -544,7 +588,7 @@ impl Registry {
         let now = self.inner.clock.now().timestamp_millis();
         let keys = &self.inner.keys;
         let mut conn = self.inner.db.get()?;
-        with_conn!(&mut *conn, c => c.write_transaction(|c| {
+        with_conn!(&mut *conn, c => c.log_transaction(|c| {
             let last = c.head()?.last_registered_ms;
             keys.rotate(&format_timestamp(now.max(last + 1)))
         }))
@@ -568,18 +612,31 @@ impl Registry {
         let secret = tokens::new_secret();
         let now = self.inner.clock.now().timestamp_millis();
         let mut conn = self.inner.db.get()?;
-        let row = with_conn!(&mut *conn, c => c.write_transaction(|c| {
-            let row = TokenRow {
-                id: c.max_token_id()?.unwrap_or(0) + 1,
-                name,
-                role: role.as_str().to_owned(),
-                token_sha256: tokens::token_hash(&secret),
-                created_at_ms: now,
-                revoked_at_ms: None,
-            };
-            c.insert_token(&row)?;
-            Ok(row)
-        }))?;
+        // Not under the log head: token ids come from an ordinary write
+        // transaction, retried if another process took the same id.
+        let mut attempts = 0;
+        let row = loop {
+            attempts += 1;
+            let outcome = with_conn!(&mut *conn, c => c.write_transaction(|c| {
+                let row = TokenRow {
+                    id: c.max_token_id()?.unwrap_or(0) + 1,
+                    name: name.clone(),
+                    role: role.as_str().to_owned(),
+                    token_sha256: tokens::token_hash(&secret),
+                    created_at_ms: now,
+                    revoked_at_ms: None,
+                };
+                c.insert_token(&row)?;
+                Ok(row)
+            }));
+            match outcome {
+                Err(RegistryError::Database {
+                    fault: crate::error::DatabaseFault::Conflict,
+                    ..
+                }) if attempts < 5 => continue,
+                other => break other?,
+            }
+        };
         Ok((token_info(row)?, secret))
     }
 
@@ -673,18 +730,19 @@ impl Registry {
             limit: per_page,
         };
         let mut conn = self.inner.db.get()?;
-        with_conn!(&mut *conn, c => {
+        let (rows, documents) = with_conn!(&mut *conn, c => c.read_transaction(|c| {
             let rows = c.letters_page(&filter)?;
-            let mut records = Vec::with_capacity(rows.len());
-            for row in rows {
-                let documents = Store::documents_of(c, row.leaf_index, row.leaf_index)?;
-                let receipt = Store::leaf(c, row.leaf_index)?
-                    .ok_or_else(|| RegistryError::Integrity(format!("leaf {} is missing", row.leaf_index)))?
-                    .receipt;
-                records.push(letter_record(row, documents, receipt)?);
-            }
-            Ok(records)
-        })
+            let ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
+            let documents = c.documents_of_letters(&ids)?;
+            Ok((rows, documents))
+        }))?;
+        let mut documents = group_by_letter(documents);
+        rows.into_iter()
+            .map(|(row, receipt)| {
+                let documents = documents.remove(&row.id).unwrap_or_default();
+                letter_record(row, documents, receipt)
+            })
+            .collect()
     }
 
     /// The current time of the registry's clock, in ms.
@@ -705,13 +763,10 @@ impl Registry {
     /// Re-verifies the whole register against its log.
     pub fn audit(&self, options: crate::audit::AuditOptions) -> Result<crate::audit::AuditReport> {
         let jwks = self.jwks()?;
-        let format = self.inner.config.number_format()?;
         let mut conn = self.inner.db.get()?;
         let ctx = crate::audit::AuditContext {
             origin: &self.inner.config.origin,
-            prefix: &self.inner.config.prefix,
-            format: &format,
-            tz: self.inner.tz,
+            numbering: &self.inner.numbering,
             jwks: &jwks,
             documents: &self.inner.documents,
             options,
@@ -737,7 +792,7 @@ impl Registry {
         let (letters, documents) = self.read(|s| {
             let letters = s.letters_between(start, end)?;
             let documents = match (letters.first(), letters.last()) {
-                (Some(first), Some(last)) => s.documents_of(first.leaf_index, last.leaf_index)?,
+                (Some(first), Some(last)) => s.documents_of(first.id, last.id)?,
                 _ => Vec::new(),
             };
             Ok((letters, documents))
@@ -763,7 +818,6 @@ impl Registry {
 
 /// The queries a reader uses, as an object so that one closure serves both backends.
 pub(crate) trait ReadStore: proofs::NodeSource {
-    fn letter_by_number(&mut self, number: &str) -> Result<Option<LetterRow>>;
     fn letters_with_document(&mut self, sha256: &str) -> Result<Vec<LetterRow>>;
     fn letters_between(&mut self, from_ms: i64, to_ms: i64) -> Result<Vec<LetterRow>>;
     fn documents_of(&mut self, first: i64, last: i64) -> Result<Vec<DocumentRow>>;
@@ -773,27 +827,36 @@ pub(crate) trait ReadStore: proofs::NodeSource {
 }
 
 impl<S: Store> ReadStore for S {
-    fn letter_by_number(&mut self, number: &str) -> Result<Option<LetterRow>> {
-        Ok(Store::letter_by_number(self, number)?)
-    }
     fn letters_with_document(&mut self, sha256: &str) -> Result<Vec<LetterRow>> {
-        Ok(Store::letters_with_document(self, sha256)?)
+        Ok(LetterStore::letters_with_document(self, sha256)?)
     }
     fn letters_between(&mut self, from_ms: i64, to_ms: i64) -> Result<Vec<LetterRow>> {
-        Ok(Store::letters_between(self, from_ms, to_ms)?)
+        Ok(LetterStore::letters_between(self, from_ms, to_ms)?)
     }
     fn documents_of(&mut self, first: i64, last: i64) -> Result<Vec<DocumentRow>> {
-        Ok(Store::documents_of(self, first, last)?)
+        Ok(LetterStore::documents_of(self, first, last)?)
     }
     fn leaf(&mut self, index: i64) -> Result<Option<crate::db::store::LeafRow>> {
-        Ok(Store::leaf(self, index)?)
+        Ok(LogStore::leaf(self, index)?)
     }
     fn latest_checkpoint(&mut self) -> Result<Option<CheckpointRow>> {
-        Ok(Store::latest_checkpoint(self)?)
+        Ok(LogStore::latest_checkpoint(self)?)
     }
     fn letter_with_leaf(&mut self, number: &str) -> Result<Option<(LetterRow, String)>> {
-        Ok(Store::letter_with_leaf(self, number)?)
+        Ok(LetterStore::letter_with_leaf(self, number)?)
     }
+}
+
+/// Documents grouped by their letter's id, in position order.
+fn group_by_letter(
+    documents: Vec<DocumentRow>,
+) -> std::collections::HashMap<i64, Vec<DocumentRow>> {
+    let mut grouped: std::collections::HashMap<i64, Vec<DocumentRow>> =
+        std::collections::HashMap::new();
+    for d in documents {
+        grouped.entry(d.letter_id).or_default().push(d);
+    }
+    grouped
 }
 
 /// Whether `number` may be looked up at all: a registration number never

@@ -1,94 +1,62 @@
 //! The sequencer: the one writer of a process.
 //!
-//! Registrations from any number of threads queue here; the sequencer thread
-//! takes every letter waiting, and in one write transaction (holding the log
-//! head, so other processes wait) assigns numbers and indices, signs the
-//! receipts, appends the leaves and tree nodes, signs one checkpoint and
-//! commits once — one fsync for the whole batch (group commit). Only then does
-//! each waiting caller get its answer.
+//! Entries of any kind from any number of threads queue here; the sequencer
+//! thread takes every entry waiting and, in one log transaction (holding the
+//! log head, so other processes wait), hands them to the appender, which
+//! numbers, signs and appends them and signs one checkpoint; then it commits
+//! once — one fsync for the whole batch (group commit). Only then does each
+//! waiting caller get its answer.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime};
 
-use std::collections::HashMap;
+use futures_channel::oneshot;
 
-use chrono_tz::Tz;
-use sijil_receipt::checkpoint::Checkpoint;
-use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
-use sijil_receipt::merkle::leaf_hash;
-use sijil_receipt::merkle::Hash;
-
-use crate::access_code::AccessCode;
-use crate::clock::{format_timestamp, registration_time, Clock};
-use crate::db::store::{
-    BatchRows, BlobRow, CheckpointRow, DocumentRow, HeadRow, LeafRow, LetterRow, Store,
-};
+use crate::clock::Clock;
+use crate::db::store::Store;
 use crate::db::{with_conn, Database, DbConn};
-use crate::documents::StoredDocument;
 use crate::error::{RegistryError, Result};
 use crate::keys::{KeyRing, Signer};
-use crate::log::frontier::Frontier;
-use crate::log::proofs::NodeId;
-use crate::numbering::{year_of, NumberFormat};
-use crate::reply::{reply, ReplyReceiver, ReplySender};
+use crate::log::appender::append_batch;
+use crate::log::entry::{Appended, Entry};
 
-/// The most letters committed in one transaction.
+/// The most entries committed in one transaction.
 pub const MAX_BATCH: usize = 1_024;
-/// How many registrations may wait for the sequencer.
+/// How many entries may wait for the sequencer.
 const QUEUE_DEPTH: usize = 8_192;
-
-/// A checked letter, waiting for its number.
-pub(crate) struct PreparedLetter {
-    pub metadata_json: String,
-    pub metadata_mac: String,
-    pub access_code: AccessCode,
-    pub documents: Vec<StoredDocument>,
-}
-
-/// What the sequencer answers once the batch is durable.
-#[derive(Clone, Debug)]
-pub(crate) struct Committed {
-    pub number: String,
-    pub index: u64,
-    pub registered_at: String,
-    pub receipt: String,
-    pub checkpoint: String,
-    pub tree_size: u64,
-    pub proof: Vec<sijil_receipt::merkle::Hash>,
-}
 
 /// Batch statistics, for the metrics of the web server.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BatchStats {
     /// Batches committed.
     pub batches: u64,
-    /// Letters committed.
-    pub letters: u64,
+    /// Entries committed.
+    pub entries: u64,
     /// Size of the last batch.
     pub last_batch: u64,
     /// Largest batch so far.
     pub max_batch: u64,
 }
 
-/// Everything the sequencer needs to number and sign.
+/// Everything the sequencer needs to append.
 pub(crate) struct Context {
     pub origin: String,
-    pub prefix: String,
-    pub format: NumberFormat,
-    pub tz: Tz,
     pub clock: Arc<dyn Clock>,
     pub keys: KeyRing,
     pub db: Database,
 }
 
+/// The answer to one entry, once its batch is durable (or failed).
+pub(crate) type Answer = oneshot::Receiver<Result<Appended>>;
+
 struct Job {
-    letter: PreparedLetter,
-    reply: ReplySender<Result<Committed>>,
+    entry: Box<dyn Entry>,
+    reply: oneshot::Sender<Result<Appended>>,
 }
 
-/// The handle through which threads submit registrations.
+/// The handle through which threads submit entries.
 pub(crate) struct Sequencer {
     sender: Mutex<Option<SyncSender<Job>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
@@ -123,26 +91,23 @@ impl Sequencer {
         })
     }
 
-    /// Queues a letter; the answer comes once its batch is durably committed.
-    pub(crate) fn submit(
-        &self,
-        letter: PreparedLetter,
-    ) -> Result<ReplyReceiver<Result<Committed>>> {
+    /// Queues an entry; the answer comes once its batch is durably committed.
+    pub(crate) fn submit(&self, entry: Box<dyn Entry>) -> Result<Answer> {
         let sender = self
             .sender
             .lock()
             .map_err(|_| RegistryError::ShuttingDown)?
             .clone()
             .ok_or(RegistryError::ShuttingDown)?;
-        let (reply, answer) = reply();
+        let (reply, answer) = oneshot::channel();
         sender
-            .send(Job { letter, reply })
+            .send(Job { entry, reply })
             .map_err(|_| RegistryError::ShuttingDown)?;
         Ok(answer)
     }
 
-    /// Refuses new registrations, lets the queued ones commit, and waits for
-    /// the sequencer thread to finish.
+    /// Refuses new entries, lets the queued ones commit, and waits for the
+    /// sequencer thread to finish.
     pub(crate) fn shutdown(&self) {
         if let Ok(mut sender) = self.sender.lock() {
             sender.take();
@@ -165,6 +130,17 @@ impl Drop for Sequencer {
     }
 }
 
+/// Waits, blocking the thread, for an entry's answer (also from inside an
+/// async runtime's thread, as tests and the CLI do).
+pub(crate) fn wait(answer: Answer) -> Result<Appended> {
+    futures_executor::block_on(answer).map_err(|_| RegistryError::ShuttingDown)?
+}
+
+/// Waits, as a future, for an entry's answer.
+pub(crate) async fn answered(answer: Answer) -> Result<Appended> {
+    answer.await.map_err(|_| RegistryError::ShuttingDown)?
+}
+
 struct Worker {
     context: Context,
     signer: Signer,
@@ -184,30 +160,31 @@ impl Worker {
                 }
             }
             let started = Instant::now();
-            let batch = put_documents_in_place(batch);
+            let batch = prepare(batch);
             if batch.is_empty() {
                 continue;
             }
-            let letters: Vec<&PreparedLetter> = batch.iter().map(|j| &j.letter).collect();
-            match self.commit(&letters) {
-                Ok(committed) => {
+            let (mut entries, replies): (Vec<Box<dyn Entry>>, Vec<_>) =
+                batch.into_iter().map(|job| (job.entry, job.reply)).unzip();
+            match self.commit(&mut entries) {
+                Ok(appended) => {
                     tracing::debug!(
-                        letters = batch.len(),
+                        entries = replies.len(),
                         elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
                         "batch committed"
                     );
-                    self.count(batch.len() as u64);
-                    for (job, done) in batch.into_iter().zip(committed) {
-                        job.reply.send(Ok(done));
+                    self.count(replies.len() as u64);
+                    for (reply, done) in replies.into_iter().zip(appended) {
+                        let _ = reply.send(Ok(done));
                     }
                 }
                 Err(error) => {
-                    tracing::error!(letters = batch.len(), %error, "batch not committed");
+                    tracing::error!(entries = replies.len(), %error, "batch not committed");
                     // The connection may be broken (server restarted): open a new one next time.
                     self.conn = None;
                     let storage_full = error.is_storage_full();
-                    for job in batch {
-                        job.reply.send(Err(RegistryError::CommitFailed {
+                    for reply in replies {
+                        let _ = reply.send(Err(RegistryError::CommitFailed {
                             message: error.to_string(),
                             storage_full,
                         }));
@@ -217,12 +194,12 @@ impl Worker {
         }
     }
 
-    fn count(&self, letters: u64) {
+    fn count(&self, entries: u64) {
         if let Ok(mut stats) = self.stats.lock() {
             stats.batches += 1;
-            stats.letters += letters;
-            stats.last_batch = letters;
-            stats.max_batch = stats.max_batch.max(letters);
+            stats.entries += entries;
+            stats.last_batch = entries;
+            stats.max_batch = stats.max_batch.max(entries);
         }
     }
 
@@ -237,41 +214,36 @@ impl Worker {
         Ok(())
     }
 
-    fn commit(&mut self, letters: &[&PreparedLetter]) -> Result<Vec<Committed>> {
+    fn commit(&mut self, entries: &mut [Box<dyn Entry>]) -> Result<Vec<Appended>> {
         let mut conn = match self.conn.take() {
             Some(conn) => conn,
             None => self.context.db.dedicated()?,
         };
-        let result = with_conn!(&mut conn, c => c.write_transaction(|c| {
+        let result = with_conn!(&mut conn, c => c.log_transaction(|c| {
             // Under the log head's lock, so that a key rotation is either
             // wholly before this batch or wholly after it.
             self.refresh_key()?;
-            commit_batch(c, &self.context, &self.signer, letters)
+            append_batch(c, &self.context.origin, &*self.context.clock, &self.signer, entries)
         }));
         self.conn = Some(conn);
         result
     }
 }
 
-/// Puts the batch's large documents in place (renamed out of `tmp/` to their
-/// content address, folder synced) before its transaction, outside the log
-/// head's lock: the letters were checked when they were queued, so a document
-/// of a refused request never gets here. A letter whose document cannot be
-/// stored (disk full...) fails alone; the others go on.
-fn put_documents_in_place(batch: Vec<Job>) -> Vec<Job> {
+/// Runs each entry's work that comes before the transaction, outside the log
+/// head's lock (a registration's large documents are put in place: renamed
+/// out of `tmp/` to their content address, folder synced). The entries were
+/// checked when they were queued, so nothing of a refused request gets here.
+/// An entry that fails here (disk full...) fails alone; the others go on.
+fn prepare(batch: Vec<Job>) -> Vec<Job> {
     let mut ready = Vec::with_capacity(batch.len());
-    for job in batch {
-        match job
-            .letter
-            .documents
-            .iter()
-            .try_for_each(StoredDocument::put_in_place)
-        {
+    for mut job in batch {
+        match job.entry.prepare() {
             Ok(()) => ready.push(job),
             Err(error) => {
-                tracing::error!(%error, "a document could not be stored: letter not registered");
+                tracing::error!(%error, "an entry could not be prepared: not appended");
                 let storage_full = error.is_storage_full();
-                job.reply.send(Err(RegistryError::CommitFailed {
+                let _ = job.reply.send(Err(RegistryError::CommitFailed {
                     message: error.to_string(),
                     storage_full,
                 }));
@@ -279,160 +251,4 @@ fn put_documents_in_place(batch: Vec<Job>) -> Vec<Job> {
         }
     }
     ready
-}
-
-/// Numbers, signs and appends one batch; runs inside the write transaction.
-fn commit_batch<S: Store>(
-    store: &mut S,
-    context: &Context,
-    signer: &Signer,
-    letters: &[&PreparedLetter],
-) -> Result<Vec<Committed>> {
-    {
-        let head = store.head()?;
-        let size = u64::try_from(head.tree_size)
-            .map_err(|_| RegistryError::Integrity("negative tree size".into()))?;
-        let mut frontier = Frontier::load(store, size)?;
-        // The batch's proofs need only the frontier before it and the nodes it adds.
-        let mut nodes: HashMap<NodeId, Hash> = frontier.nodes().collect();
-        let clock_ms = context.clock.now().timestamp_millis();
-        let (ms, stepped_back) = registration_time(
-            head.last_registered_ms.max(signer.valid_from_ms()),
-            clock_ms,
-        );
-        if stepped_back {
-            tracing::warn!(
-                clock = %format_timestamp(clock_ms),
-                kept = %format_timestamp(ms),
-                "the clock is behind the last registration: keeping the last registration time"
-            );
-        }
-        let registered_at = format_timestamp(ms);
-        let year = year_of(ms, context.tz);
-        let mut seq = store.counter(year)?.unwrap_or(0);
-        let mut rows = BatchRows::default();
-        let mut committed = Vec::with_capacity(letters.len());
-        for letter in letters {
-            seq += 1;
-            let index = frontier.size();
-            let claims = RegistrationClaims {
-                kind: REGISTRATION.into(),
-                registry: context.origin.clone(),
-                number: context.format.format(&context.prefix, year, seq),
-                index,
-                registered_at: registered_at.clone(),
-                documents: letter
-                    .documents
-                    .iter()
-                    .map(|d| DocumentDigest {
-                        sha256: d.sha256.clone(),
-                        size: d.size,
-                    })
-                    .collect(),
-                metadata_sha256: letter.metadata_mac.clone(),
-            };
-            let payload = claims.to_payload();
-            let receipt = signer.sign_receipt(&payload);
-            frontier.append(leaf_hash(&payload), &mut rows.nodes);
-            let leaf_index = index as i64;
-            rows.leaves.push(LeafRow {
-                leaf_index,
-                receipt: receipt.clone(),
-            });
-            rows.letters.push(LetterRow {
-                leaf_index,
-                number: claims.number.clone(),
-                registered_at_ms: ms,
-                metadata: letter.metadata_json.clone(),
-                access_code: letter.access_code.as_str().to_owned(),
-                status: "registered".into(),
-            });
-            for document in &letter.documents {
-                if let Some(content) = &document.content {
-                    rows.blobs.push(BlobRow {
-                        sha256: document.sha256.clone(),
-                        content: content.0.to_vec(),
-                    });
-                }
-            }
-            for (position, document) in letter.documents.iter().enumerate() {
-                rows.documents.push(DocumentRow {
-                    leaf_index,
-                    position: position as i32 + 1,
-                    sha256: document.sha256.clone(),
-                    size: document.size as i64,
-                    file_name: document.file_name.clone(),
-                    media_type: document.media_type.clone(),
-                });
-            }
-            committed.push(Committed {
-                number: claims.number,
-                index,
-                registered_at: registered_at.clone(),
-                receipt,
-                checkpoint: String::new(),
-                tree_size: 0,
-                proof: Vec::new(),
-            });
-        }
-        let checkpoint = Checkpoint {
-            origin: context.origin.clone(),
-            size: frontier.size(),
-            root: frontier.root(),
-            extensions: Vec::new(),
-        };
-        let note = signer.sign_checkpoint(&checkpoint)?;
-        rows.checkpoint = Some(CheckpointRow {
-            tree_size: checkpoint.size as i64,
-            note: note.clone(),
-        });
-        rows.head = Some(HeadRow {
-            tree_size: checkpoint.size as i64,
-            last_registered_ms: ms,
-        });
-        rows.counters.push((year, seq));
-        store.write_batch(&rows)?;
-        nodes.extend(rows.nodes.iter().filter_map(|n| {
-            Some((
-                (n.level as u32, n.node_index as u64),
-                Hash::try_from(&n.hash[..]).ok()?,
-            ))
-        }));
-        for done in &mut committed {
-            done.checkpoint = note.clone();
-            done.tree_size = checkpoint.size;
-            done.proof = crate::log::proofs::inclusion(&mut nodes, done.index, checkpoint.size)?;
-        }
-        Ok(committed)
-    }
-}
-
-/// Signs and stores a checkpoint of the current tree if none exists yet (a new
-/// registry publishes the empty tree's checkpoint).
-pub(crate) fn ensure_checkpoint<S: Store>(
-    store: &mut S,
-    origin: &str,
-    signer: &Signer,
-) -> Result<()> {
-    store.write_transaction(|store| {
-        if store.latest_checkpoint()?.is_some() {
-            return Ok(());
-        }
-        let size = store.head()?.tree_size as u64;
-        let checkpoint = Checkpoint {
-            origin: origin.to_owned(),
-            size,
-            root: crate::log::proofs::root(store, size)?,
-            extensions: Vec::new(),
-        };
-        let rows = BatchRows {
-            checkpoint: Some(CheckpointRow {
-                tree_size: size as i64,
-                note: signer.sign_checkpoint(&checkpoint)?,
-            }),
-            ..BatchRows::default()
-        };
-        store.write_batch(&rows)?;
-        Ok(())
-    })
 }

@@ -35,6 +35,8 @@ pub enum Permission {
     Register,
     /// Read letters, documents and the CSV register.
     ReadRegister,
+    /// Change the settings others rely on (each change a `config` entry).
+    Configure,
 }
 
 impl Role {
@@ -43,6 +45,7 @@ impl Role {
         match permission {
             Permission::Register => matches!(self, Role::Clerk | Role::Admin),
             Permission::ReadRegister => true,
+            Permission::Configure => matches!(self, Role::Admin),
         }
     }
 

@@ -1,30 +1,20 @@
 //! The registry's behaviour, checked on SQLite and on PostgreSQL alike.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
 
 use chrono::{TimeZone, Utc};
 use common::{letter, metadata, Backend, ManualClock, TestRegistry};
+use sijil_receipt::claims::LeafClaims;
 use sijil_receipt::claims::RegistrationClaims;
 use sijil_receipt::jws::parse_compact;
 use sijil_receipt::merkle::{self, leaf_hash};
 use sijil_receipt::metadata::metadata_mac;
 use sijil_receipt::verify::{verify_bundle, DocumentCheckInput};
-use sijil_registry::{AuditOptions, NewLetter, Registry, RegistryError, Role};
-
-/// Runs each listed test on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
-        }
-    };
-}
+use sijil_registry::{AuditOptions, NewLetter, Registry, RegistryError, Role, Setting};
 
 on_both_backends!(
     a_registered_letter_has_a_receipt_that_verifies_with_its_documents,
@@ -47,6 +37,11 @@ on_both_backends!(
     audit_detects_a_counter_set_back,
     audit_detects_an_altered_document,
     lookups_refuse_a_record_altered_behind_the_logs_back,
+    every_read_of_a_record_goes_through_the_checked_read,
+    a_config_change_is_a_signed_leaf_of_the_one_log,
+    audit_rederives_every_config_change_from_its_leaf,
+    audit_names_a_leaf_stored_under_another_type,
+    a_status_that_no_entry_records_is_an_audit_problem,
     deleting_the_last_letters_is_detected_against_a_kept_checkpoint,
     audit_names_the_index_of_an_altered_leaf,
     audit_reports_every_disagreement_in_log_order,
@@ -77,7 +72,7 @@ fn a_registered_letter_has_a_receipt_that_verifies_with_its_documents(backend: B
     let documents = [DocumentCheckInput {
         label: "scan.pdf".into(),
         sha256: scan.sha256.clone(),
-        size: scan.size,
+        size: Some(scan.size),
     }];
     let report = verify_bundle(
         &registration.bundle,
@@ -85,13 +80,13 @@ fn a_registered_letter_has_a_receipt_that_verifies_with_its_documents(backend: B
         &documents,
     );
     assert!(report.passed(), "{:#?}", report.checks);
-    let claims = report.claims.unwrap();
+    let claims = report.registration().unwrap();
     assert_eq!(claims.documents.len(), 2);
     assert_eq!(claims.registry, "bo.test.example");
     let wrong = [DocumentCheckInput {
         label: "other.pdf".into(),
         sha256: sijil_receipt::sha256_hex(b"another file"),
-        size: 12,
+        size: Some(12),
     }];
     assert!(!verify_bundle(&registration.bundle, &t.registry.jwks().unwrap(), &wrong).passed());
 }
@@ -164,7 +159,7 @@ fn concurrent_registrations_get_gapless_numbers_and_verifying_receipts(backend: 
     for r in &registrations {
         verify_all(&t.registry, r);
     }
-    assert!(t.registry.batch_stats().letters == total as u64);
+    assert!(t.registry.batch_stats().entries == total as u64);
     assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
 }
 
@@ -676,7 +671,7 @@ fn deleting_the_last_letters_is_detected_against_a_kept_checkpoint(backend: Back
     t.registry.shutdown();
     // Someone removes the last two letters and everything that pointed at them.
     t.execute(
-        "DELETE FROM letter_documents WHERE leaf_index >= 4; DELETE FROM letters WHERE leaf_index >= 4; \
+        "DELETE FROM letter_documents WHERE letter_id IN (SELECT id FROM letters WHERE leaf_index >= 4); DELETE FROM letters WHERE leaf_index >= 4; \
          DELETE FROM leaves WHERE leaf_index >= 4; DELETE FROM checkpoints WHERE tree_size > 4; \
          DELETE FROM tree_nodes WHERE (level = 0 AND node_index >= 4) OR (level = 1 AND node_index >= 2) OR level >= 2 AND node_index >= 1; \
          UPDATE log_head SET tree_size = 4; UPDATE counters SET value = value - 2",
@@ -769,7 +764,7 @@ fn audit_reports_every_disagreement_in_log_order(backend: Backend) {
         what[2]
     );
     assert!(
-        what[3].contains("before the letter it follows"),
+        what[3].contains("before the entry it follows"),
         "{}",
         what[3]
     );
@@ -942,4 +937,136 @@ fn receipts_after_a_rotation_are_not_older_than_their_key_even_if_the_clock_lags
     let report = verify_bundle(&after.bundle, &t.registry.jwks().unwrap(), &[]);
     assert!(report.passed(), "{:#?}", report.checks);
     assert_eq!(after.registered_at, "2026-11-20T10:00:00.001Z");
+}
+
+fn every_read_of_a_record_goes_through_the_checked_read(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let scan = t.store("scan.pdf", b"%PDF-1.7 one scan");
+    let a = t
+        .registry
+        .register(letter("Fatima", vec![scan.clone()]))
+        .unwrap();
+    assert_eq!(t.registry.letter(&a.number).unwrap().number, a.number);
+    assert_eq!(
+        t.registry.lookup_by_document(&scan.sha256).unwrap().len(),
+        1
+    );
+    t.execute(
+        "UPDATE letters SET metadata = REPLACE(metadata, 'Fatima', 'Someone') WHERE leaf_index = 0",
+    );
+    for outcome in [
+        t.registry.letter(&a.number).map(|_| ()),
+        t.registry.lookup_by_document(&scan.sha256).map(|_| ()),
+    ] {
+        assert!(
+            matches!(outcome, Err(RegistryError::Integrity(ref e)) if e.contains("metadata")),
+            "{outcome:?}"
+        );
+    }
+}
+
+fn a_config_change_is_a_signed_leaf_of_the_one_log(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    assert_eq!(t.registry.institution_name().unwrap(), "Bureau d'ordre");
+    let first = t.registry.register(letter("Fatima", vec![])).unwrap();
+    let change = t
+        .registry
+        .change_setting(Setting::InstitutionName, "  Médiateur du Royaume ", "admin")
+        .unwrap();
+    let second = t.registry.register(letter("Ahmed", vec![])).unwrap();
+    assert_eq!(
+        t.registry.institution_name().unwrap(),
+        "Médiateur du Royaume"
+    );
+    // One log: the change sits between the two letters, whose numbers stay gapless.
+    assert_eq!(
+        (first.index, change.inclusion_proof.index, second.index),
+        (0, 1, 2)
+    );
+    assert!(first.number.ends_with("-000001") && second.number.ends_with("-000002"));
+    let report = verify_bundle(&change, &t.registry.jwks().unwrap(), &[]);
+    assert!(report.passed(), "{:#?}", report.checks);
+    match report.claims {
+        Some(LeafClaims::Config(c)) => {
+            assert_eq!(c.setting, "institution.name");
+            assert_eq!(c.value, serde_json::json!("Médiateur du Royaume"));
+            assert_eq!(c.actor, "admin");
+        }
+        other => panic!("not a config leaf: {other:?}"),
+    }
+    assert_eq!(t.registry.entry(1).unwrap(), change.receipt);
+    let audit = t.registry.audit(AuditOptions::default()).unwrap();
+    assert!(audit.passed(), "{:?}", audit.problems);
+    assert_eq!(
+        (audit.leaves, audit.letters, audit.config_changes),
+        (3, 2, 1)
+    );
+    for bad in ["", "   ", "a\u{7}b"] {
+        assert!(matches!(
+            t.registry
+                .change_setting(Setting::InstitutionName, bad, "admin"),
+            Err(RegistryError::Invalid(_))
+        ));
+    }
+    assert!(matches!(
+        Setting::parse("institution.motto"),
+        Err(RegistryError::Invalid(_))
+    ));
+    assert_eq!(
+        t.registry.checkpoint().unwrap().tree_size,
+        3,
+        "refused changes write nothing"
+    );
+}
+
+fn audit_rederives_every_config_change_from_its_leaf(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    t.registry.register(letter("Fatima", vec![])).unwrap();
+    t.registry
+        .change_setting(Setting::InstitutionName, "Médiateur du Royaume", "admin")
+        .unwrap();
+    t.execute("UPDATE config_changes SET value = '\"Quelqu''un d''autre\"'");
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].index, Some(1));
+    assert!(report.problems[0].what.contains("differs from its leaf"));
+    // The altered row is what the pages would print: the audit is the check.
+    assert_eq!(t.registry.institution_name().unwrap(), "Quelqu'un d'autre");
+    t.execute("DELETE FROM config_changes");
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.index == Some(1) && p.what.contains("has no row")),
+        "{:?}",
+        report.problems
+    );
+}
+
+fn audit_names_a_leaf_stored_under_another_type(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    t.registry.register(letter("Fatima", vec![])).unwrap();
+    t.registry.register(letter("Ahmed", vec![])).unwrap();
+    t.execute("UPDATE leaves SET kind = 'config' WHERE leaf_index = 1");
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].index, Some(1));
+    assert!(report.problems[0]
+        .what
+        .contains("stored as a leaf of type \"config\""));
+}
+
+fn a_status_that_no_entry_records_is_an_audit_problem(backend: Backend) {
+    let t = TestRegistry::open(backend);
+    let a = t.registry.register(letter("Fatima", vec![])).unwrap();
+    assert_eq!(t.registry.letter(&a.number).unwrap().status, "registered");
+    t.execute("UPDATE letters SET status = 'closed'");
+    let report = t.registry.audit(AuditOptions::default()).unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(report.problems[0].what.contains("status \"closed\""));
+    assert!(matches!(
+        t.registry.lookup(&a.number),
+        Err(RegistryError::Integrity(_))
+    ));
 }

@@ -9,7 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use sijil_registry::RegistryError;
+use sijil_registry::{DatabaseFault, RegistryError};
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -166,17 +166,27 @@ impl From<RegistryError> for ApiError {
             e if e.is_storage_full() => ApiError::Unavailable(
                 "the registry's storage is full: nothing was registered; try again later".into(),
             ),
-            RegistryError::Connection(cause) => {
-                tracing::error!(%cause, "database unreachable");
+            e if e.is_unavailable() => {
+                tracing::error!(cause = %e, "database unreachable");
                 ApiError::Unavailable("the database is not reachable; try again shortly".into())
             }
-            RegistryError::Database(ref e) if connection_lost(e) => {
-                tracing::error!(cause = %e, "database connection lost");
-                ApiError::Unavailable("the database connection was lost; try again shortly".into())
+            RegistryError::Database {
+                fault: DatabaseFault::Conflict,
+                message,
+            } => {
+                tracing::warn!(%message, "conflict with another writer");
+                ApiError::Unavailable(
+                    "another request changed the same data at the same moment; try again".into(),
+                )
             }
             RegistryError::Integrity(m) => {
+                // The detail (which table, which letter) is for the operators, not the public.
                 tracing::error!(detail = %m, "integrity");
-                ApiError::Conflict(m)
+                ApiError::Conflict(
+                    "the registry's stored record does not match its log, so it is not served; \
+                     the registry's operators have been alerted"
+                        .into(),
+                )
             }
             RegistryError::CommitFailed { message, .. } => {
                 tracing::error!(%message, "registration not committed");
@@ -187,24 +197,6 @@ impl From<RegistryError> for ApiError {
             }
             other => ApiError::Internal(other.to_string()),
         }
-    }
-}
-
-/// Whether a database error means the server went away (restart, network).
-fn connection_lost(error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match error {
-        Error::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => true,
-        Error::DatabaseError(_, info) => {
-            let message = info.message().to_lowercase();
-            message.contains("terminating connection")
-                || message.contains("server closed the connection")
-                || message.contains("connection")
-        }
-        _ => false,
     }
 }
 

@@ -148,7 +148,7 @@ impl Metrics {
             &mut out,
             "sijil_batched_letters_total",
             "Letters committed by the sequencer.",
-            batches.letters,
+            batches.entries,
         );
         let _ = writeln!(out, "# HELP sijil_batch_size_max Largest batch so far.\n# TYPE sijil_batch_size_max gauge\nsijil_batch_size_max {}", batches.max_batch);
         let _ = writeln!(out, "# HELP sijil_batch_size_last Size of the last batch.\n# TYPE sijil_batch_size_last gauge\nsijil_batch_size_last {}", batches.last_batch);

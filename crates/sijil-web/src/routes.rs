@@ -17,7 +17,7 @@ use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::api::{clerk, ops, public};
+use crate::api::{admin, clerk, ops, public};
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -41,6 +41,7 @@ pub fn api_routes(cfg: &mut ServiceConfig<'_>) {
         .service(clerk::get_letter)
         .service(clerk::get_document)
         .service(clerk::register_csv)
+        .service(admin::change_setting)
         .service(ops::healthz)
         .service(ops::metrics)
         .service(ops::openapi);

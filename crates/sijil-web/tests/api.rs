@@ -13,11 +13,12 @@ use sijil_web::{app, AppState, WebSettings};
 const BOUNDARY: &str = "sijil-test-boundary";
 
 struct Setup {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     registry: Registry,
     state: AppState,
     clerk: String,
     auditor: String,
+    admin: String,
 }
 
 fn setup() -> Setup {
@@ -27,16 +28,18 @@ fn setup() -> Setup {
     let registry = Registry::open(options).unwrap();
     let (_, clerk) = registry.create_token("Amina", Role::Clerk).unwrap();
     let (_, auditor) = registry.create_token("Karim", Role::Auditor).unwrap();
+    let (_, admin) = registry.create_token("Nadia", Role::Admin).unwrap();
     let mut settings = WebSettings::new("https://bo.test.example");
     settings.max_document_bytes = 1024;
     settings.failures_per_minute = 5;
     let state = AppState::new(registry.clone(), settings);
     Setup {
-        _dir: dir,
+        dir,
         registry,
         state,
         clerk,
         auditor,
+        admin,
     }
 }
 
@@ -1031,6 +1034,7 @@ async fn the_openapi_document_is_valid_and_lists_every_route() {
         ("/api/v1/letters/{number}", "get"),
         ("/api/v1/letters/{number}/documents/{n}", "get"),
         ("/api/v1/register.csv", "get"),
+        ("/api/v1/settings/{setting}", "put"),
         ("/api/v1/openapi.json", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
@@ -1451,4 +1455,122 @@ async fn text_with_nul_characters_is_refused_with_a_problem() {
         assert_problem(response, StatusCode::NOT_FOUND, "no letter is registered").await;
     }
     assert_eq!(s.registry.checkpoint().unwrap().tree_size, 1);
+}
+
+fn setting_request(token: &str, setting: &str, body: &str) -> TestRequest {
+    TestRequest::put()
+        .uri(&format!("/api/v1/settings/{setting}"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_owned())
+}
+
+#[actix_web::test]
+async fn an_administrator_changes_the_institution_name_as_a_signed_config_entry() {
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    register(&service, &s.clerk, "Fatima", b"%PDF one").await;
+    let body = json!({"value": "Médiateur du Royaume"}).to_string();
+    for token in [&s.clerk, &s.auditor] {
+        let response = call_service(
+            &service,
+            setting_request(token, "institution.name", &body).to_request(),
+        )
+        .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "may not").await;
+    }
+    let response = call_service(
+        &service,
+        setting_request(&s.admin, "institution.motto", &body).to_request(),
+    )
+    .await;
+    assert_problem(response, StatusCode::NOT_FOUND, "unknown setting").await;
+    let empty = json!({"value": "  "}).to_string();
+    let response = call_service(
+        &service,
+        setting_request(&s.admin, "institution.name", &empty).to_request(),
+    )
+    .await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "cannot be empty").await;
+    assert_eq!(
+        s.registry.checkpoint().unwrap().tree_size,
+        1,
+        "nothing written"
+    );
+
+    let response = call_service(
+        &service,
+        setting_request(&s.admin, "institution.name", &body).to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bundle = json_of(response).await;
+    assert_eq!(bundle["inclusion_proof"]["index"], 1);
+    let verified = call_service(
+        &service,
+        TestRequest::post()
+            .uri("/api/v1/verify")
+            .set_json(&bundle)
+            .to_request(),
+    )
+    .await;
+    let verified = json_of(verified).await;
+    assert_eq!(verified["verdict"], "valid", "{verified}");
+    let claims = sijil_receipt::claims::LeafClaims::from_payload(
+        &sijil_receipt::jws::parse_compact(bundle["receipt"].as_str().unwrap())
+            .unwrap()
+            .payload,
+    )
+    .unwrap();
+    match claims {
+        sijil_receipt::claims::LeafClaims::Config(c) => {
+            assert_eq!(c.value, json!("Médiateur du Royaume"));
+            // The entry is public: it names the token by id, never its holder.
+            assert_eq!(c.actor, "token:3");
+        }
+        other => panic!("not a config entry: {other:?}"),
+    }
+    let page = call_service(&service, TestRequest::get().uri("/").to_request()).await;
+    let html = String::from_utf8(read_body(page).await.to_vec()).unwrap();
+    assert!(
+        html.contains("Médiateur du Royaume"),
+        "the pages show the new name"
+    );
+    assert!(s.registry.audit(Default::default()).unwrap().passed());
+}
+
+#[actix_web::test]
+async fn a_record_altered_behind_the_logs_back_is_refused_without_internal_detail() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let s = setup();
+    let service = init_service(app(s.state.clone())).await;
+    let body = register(&service, &s.clerk, "Fatima", b"%PDF one").await;
+    let number = body["number"].as_str().unwrap().to_owned();
+    let code = body["access_code"].as_str().unwrap().to_owned();
+    diesel::SqliteConnection::establish(s.dir.path().join("sijil.db").to_str().unwrap())
+        .unwrap()
+        .batch_execute("UPDATE letters SET metadata = REPLACE(metadata, 'Fatima', 'Someone')")
+        .unwrap();
+    for uri in [
+        format!("/api/v1/receipts/{number}?code={code}"),
+        format!("/r/{number}?code={code}"),
+    ] {
+        let response = call_service(&service, TestRequest::get().uri(&uri).to_request()).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{uri}");
+        let text = String::from_utf8(read_body(response).await.to_vec()).unwrap();
+        assert!(text.contains("does not match its log"), "{uri}: {text}");
+        for internal in ["metadata", "letters", "HMAC", "metadata_sha256"] {
+            assert!(!text.contains(internal), "{uri} shows {internal:?}: {text}");
+        }
+    }
+    let response = call_service(
+        &service,
+        TestRequest::get()
+            .uri(&format!("/api/v1/letters/{number}"))
+            .insert_header(("Authorization", format!("Bearer {}", s.clerk)))
+            .to_request(),
+    )
+    .await;
+    assert_problem(response, StatusCode::CONFLICT, "does not match its log").await;
 }

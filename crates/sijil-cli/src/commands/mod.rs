@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod audit;
+mod config;
 mod export;
 mod keys;
 mod register;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keys { ref command } => keys::run(&open(None)?, command),
         Command::Token { ref command } => token::run(&open(None)?, command),
+        Command::Config { ref command } => config::run(&open(None)?, command),
         Command::Serve(ref args) => {
             let mut options = RegistryOptions::new(&cli.data_dir);
             options.database_url = cli.database_url.clone();

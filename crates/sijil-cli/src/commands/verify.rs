@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use sijil_receipt::bundle::Bundle;
+use sijil_receipt::claims::LeafClaims;
 use sijil_receipt::jwks::Jwks;
-use sijil_receipt::verify::{verify_bundle, DocumentCheckInput};
+use sijil_receipt::verify::{verify_bundle, DocumentCheckInput, Verdict};
 
 use crate::cli::VerifyArgs;
 
@@ -33,18 +34,31 @@ pub fn run(data_dir: &Path, args: &VerifyArgs) -> Result<ExitCode> {
         let mark = if check.passed { "ok  " } else { "FAIL" };
         println!("{mark} {}: {}", check.name, check.detail);
     }
-    if report.passed() {
-        match &report.claims {
-            Some(c) => println!(
-                "verified: {} registered at {} by {}",
-                c.number, c.registered_at, c.registry
-            ),
-            None => println!("verified"),
+    match report.verdict() {
+        Verdict::Verified => {
+            match &report.claims {
+                Some(LeafClaims::Registration(c)) => println!(
+                    "verified: {} registered at {} by {}",
+                    c.number, c.registered_at, c.registry
+                ),
+                Some(LeafClaims::Config(c)) => println!(
+                    "verified: change of {} at {} by {}",
+                    c.setting, c.registered_at, c.registry
+                ),
+                _ => println!("verified"),
+            }
+            Ok(ExitCode::SUCCESS)
         }
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!("verification FAILED");
-        Ok(ExitCode::from(1))
+        Verdict::UnknownType(kind) => {
+            println!(
+                "signature and inclusion verified, but this version of sijil does not know entries of type {kind:?}: their own claims were not checked"
+            );
+            Ok(ExitCode::from(1))
+        }
+        Verdict::Failed => {
+            println!("verification FAILED");
+            Ok(ExitCode::from(1))
+        }
     }
 }
 
@@ -89,6 +103,6 @@ fn hash_file(path: &Path) -> Result<DocumentCheckInput> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         sha256: hex::encode(hasher.finalize()),
-        size,
+        size: Some(size),
     })
 }

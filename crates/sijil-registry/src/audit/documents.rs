@@ -15,33 +15,34 @@ const BLOBS_PER_QUERY: usize = 1_000;
 /// Most bytes of small documents held in memory at once.
 const BLOB_BYTES_PER_QUERY: u64 = 64 << 20;
 
-/// Re-hashes the `documents` (in leaf and position order) that no earlier
-/// letter named (`seen`), small ones fetched from the database a batch per
-/// query; returns the disagreements by leaf index, in order.
+/// Re-hashes the `documents` (with their letter's leaf index, in leaf and
+/// position order) that no earlier letter named (`seen`), small ones fetched
+/// from the database a batch per query; returns the disagreements by leaf
+/// index, in order.
 pub(super) fn rehash_documents<'a, S: Store>(
     store: &mut S,
     ctx: &AuditContext<'_>,
-    documents: impl Iterator<Item = &'a DocumentRow>,
+    documents: impl Iterator<Item = (i64, &'a DocumentRow)>,
     seen: &mut HashSet<String>,
 ) -> Result<HashMap<i64, Vec<String>>> {
-    let fresh: Vec<&DocumentRow> = documents
-        .filter(|d| seen.insert(d.sha256.clone()))
+    let fresh: Vec<(i64, &DocumentRow)> = documents
+        .filter(|(_, d)| seen.insert(d.sha256.clone()))
         .collect();
     let mut problems: HashMap<i64, Vec<String>> = HashMap::new();
     for batch in blob_batches(&fresh) {
-        let wanted: Vec<&str> = batch.iter().map(|d| d.sha256.as_str()).collect();
+        let wanted: Vec<&str> = batch.iter().map(|(_, d)| d.sha256.as_str()).collect();
         let blobs: HashMap<String, Vec<u8>> = store
             .blobs_in(&wanted)?
             .into_iter()
             .map(|b| (b.sha256, b.content))
             .collect();
-        for d in batch {
+        for &(index, d) in batch {
             let stored = match blobs.get(&d.sha256) {
                 Some(bytes) => Ok((hex::encode(Sha256::digest(bytes)), bytes.len() as u64)),
                 None => ctx.documents.rehash(&d.sha256),
             };
-            if let Some(what) = document_problem(d, stored) {
-                problems.entry(d.leaf_index).or_default().push(what);
+            if let Some(what) = document_problem(index, d, stored) {
+                problems.entry(index).or_default().push(what);
             }
         }
     }
@@ -51,10 +52,12 @@ pub(super) fn rehash_documents<'a, S: Store>(
 /// Splits documents into batches of at most [`BLOBS_PER_QUERY`] whose small
 /// contents (as their letters state the sizes) hold at most
 /// [`BLOB_BYTES_PER_QUERY`] together, so that memory stays bounded.
-fn blob_batches<'a, 'b>(documents: &'b [&'a DocumentRow]) -> Vec<&'b [&'a DocumentRow]> {
+fn blob_batches<'a, 'b>(
+    documents: &'b [(i64, &'a DocumentRow)],
+) -> Vec<&'b [(i64, &'a DocumentRow)]> {
     let mut batches = Vec::new();
     let (mut start, mut bytes) = (0, 0u64);
-    for (i, d) in documents.iter().enumerate() {
+    for (i, (_, d)) in documents.iter().enumerate() {
         let size = d.size.clamp(0, INLINE_MAX as i64) as u64;
         if i > start && (i - start == BLOBS_PER_QUERY || bytes + size > BLOB_BYTES_PER_QUERY) {
             batches.push(&documents[start..i]);
@@ -70,8 +73,7 @@ fn blob_batches<'a, 'b>(documents: &'b [&'a DocumentRow]) -> Vec<&'b [&'a Docume
 
 /// The disagreement, if any, between a stored document (re-hashed) and what
 /// its letter says.
-fn document_problem(d: &DocumentRow, stored: Result<(String, u64)>) -> Option<String> {
-    let index = d.leaf_index;
+fn document_problem(index: i64, d: &DocumentRow, stored: Result<(String, u64)>) -> Option<String> {
     match stored {
         Ok((sha, size)) if sha == d.sha256 && size == d.size as u64 => None,
         Ok(_) => Some(format!(
@@ -88,7 +90,7 @@ mod tests {
 
     fn document(size: i64) -> DocumentRow {
         DocumentRow {
-            leaf_index: 0,
+            letter_id: 1,
             position: 1,
             sha256: String::new(),
             size,
@@ -99,7 +101,7 @@ mod tests {
 
     fn batch_lengths(sizes: &[i64]) -> Vec<usize> {
         let rows: Vec<DocumentRow> = sizes.iter().map(|&s| document(s)).collect();
-        let refs: Vec<&DocumentRow> = rows.iter().collect();
+        let refs: Vec<(i64, &DocumentRow)> = rows.iter().map(|d| (0, d)).collect();
         blob_batches(&refs).iter().map(|b| b.len()).collect()
     }
 

@@ -1,30 +1,34 @@
-//! The leaves and their letters: every receipt's signature and claims against
-//! the letter's record, on every core; then, in log order, what depends on the
-//! letter before (the per-year numbering sequence, the never-decreasing time).
+//! The leaves and their projections: every receipt's signature, its type, and
+//! its claims against the rows it projects to (a registration's letter and
+//! documents, a configuration change's row), on every core; then, in log
+//! order, what depends on the entry before (the per-year numbering sequence,
+//! the never-decreasing time).
 
 use std::collections::{HashMap, HashSet};
 
 use ed25519_dalek::VerifyingKey;
-use sijil_receipt::claims::{DocumentDigest, RegistrationClaims, REGISTRATION};
+use sijil_receipt::claims::{LeafClaims, RegistrationClaims};
 use sijil_receipt::jwks::Jwks;
 use sijil_receipt::jws::{parse_compact, CompactJws};
 use sijil_receipt::merkle::{leaf_hash, Hash};
-use sijil_receipt::metadata::{metadata_mac, LetterMetadata};
 
 use super::documents::rehash_documents;
 use super::parallel::overlapped;
 use super::signatures::{batch_verifies, Signed, BATCH};
-use super::{AuditContext, AuditReport, Numbering, CHUNK};
-use crate::clock::format_timestamp;
-use crate::db::store::{DocumentRow, LeafRow, LetterRow, Store};
+use super::{AuditContext, AuditReport, Sequence, CHUNK};
+use crate::clock::{format_timestamp, parse_timestamp};
+use crate::db::store::{ConfigChangeRow, DocumentRow, LeafRow, LetterRow, Store};
+use crate::entries::config_change;
+use crate::entries::registration;
 use crate::error::Result;
-use crate::numbering::year_of;
 
-/// A leaf with the letter and documents stored for its index.
+/// A leaf with the rows stored for its index: a letter and its documents, a
+/// configuration change.
 struct LeafInput {
     leaf: LeafRow,
     letter: Option<LetterRow>,
     documents: Vec<DocumentRow>,
+    config: Option<ConfigChangeRow>,
 }
 
 /// What a worker found about one leaf, before the checks that need the
@@ -32,8 +36,10 @@ struct LeafInput {
 struct LeafCheck {
     /// The leaf hash of the receipt's payload.
     hash: Hash,
-    /// Whether the leaf's letter has a record.
+    /// Whether the leaf has a letter's record.
     has_letter: bool,
+    /// Whether the leaf has a configuration change's row.
+    has_config: bool,
     /// Disagreements found before the sequence checks (receipt, claims, record).
     before: Vec<String>,
     /// What the sequence checks need, when the claims and record are readable.
@@ -42,9 +48,18 @@ struct LeafCheck {
     after: Vec<String>,
 }
 
-/// A letter's place in the numbering sequence, as its receipt states it.
+/// An entry's place in the log's time order and, for a letter, in its
+/// year's numbering.
 struct Sequenced {
+    /// The entry's time: a letter's as its record states it, any other
+    /// entry's as its claims do.
     registered_at_ms: i64,
+    /// For a letter: its numbering year and number.
+    numbered: Option<Numbered>,
+}
+
+/// A letter's place in its year's numbering.
+struct Numbered {
     year: i32,
     number: String,
 }
@@ -80,10 +95,10 @@ pub(super) fn check_leaves<S: Store>(
     store: &mut S,
     ctx: &AuditContext<'_>,
     report: &mut AuditReport,
-) -> Result<(Vec<Hash>, Numbering)> {
+) -> Result<(Vec<Hash>, Sequence)> {
     let keys = KeyRing::new(ctx.jwks);
     let mut hashes = Vec::with_capacity(report.tree_size as usize);
-    let mut numbering = Numbering::default();
+    let mut numbering = Sequence::default();
     let mut rehashed = HashSet::new();
     let mut next: i64 = 0;
     let mut chunk = read_chunk(store, next)?;
@@ -94,7 +109,10 @@ pub(super) fn check_leaves<S: Store>(
             |part| check_part(part, &keys, ctx),
             || {
                 let changed = if ctx.options.check_documents {
-                    let documents = chunk.iter().flat_map(|input| &input.documents);
+                    let documents = chunk.iter().flat_map(|input| {
+                        let index = input.leaf.leaf_index;
+                        input.documents.iter().map(move |d| (index, d))
+                    });
                     rehash_documents(store, ctx, documents, &mut rehashed)
                 } else {
                     Ok(HashMap::new())
@@ -133,22 +151,40 @@ fn read_chunk<S: Store>(store: &mut S, from: i64) -> Result<Vec<LeafInput>> {
         return Ok(Vec::new());
     };
     let (first, last) = (first.leaf_index, last.leaf_index);
-    let mut letters: HashMap<i64, LetterRow> = store
+    let letters: Vec<LetterRow> = store
         .letters_from(first, CHUNK)?
         .into_iter()
         .filter(|l| l.leaf_index <= last)
-        .map(|l| (l.leaf_index, l))
         .collect();
     let mut documents: HashMap<i64, Vec<DocumentRow>> = HashMap::new();
-    for d in store.documents_of(first, last)? {
-        documents.entry(d.leaf_index).or_default().push(d);
+    let ids = letters.iter().map(|l| l.id);
+    if let (Some(low), Some(high)) = (ids.clone().min(), ids.max()) {
+        for d in store.documents_of(low, high)? {
+            documents.entry(d.letter_id).or_default().push(d);
+        }
     }
+    let mut letters: HashMap<i64, LetterRow> =
+        letters.into_iter().map(|l| (l.leaf_index, l)).collect();
+    let mut configs: HashMap<i64, ConfigChangeRow> = store
+        .config_changes_from(first, CHUNK)?
+        .into_iter()
+        .filter(|c| c.leaf_index <= last)
+        .map(|c| (c.leaf_index, c))
+        .collect();
     Ok(leaves
         .into_iter()
-        .map(|leaf| LeafInput {
-            letter: letters.remove(&leaf.leaf_index),
-            documents: documents.remove(&leaf.leaf_index).unwrap_or_default(),
-            leaf,
+        .map(|leaf| {
+            let letter = letters.remove(&leaf.leaf_index);
+            let documents = letter
+                .as_ref()
+                .and_then(|l| documents.remove(&l.id))
+                .unwrap_or_default();
+            LeafInput {
+                letter,
+                documents,
+                config: configs.remove(&leaf.leaf_index),
+                leaf,
+            }
         })
         .collect())
 }
@@ -191,6 +227,7 @@ fn check_batch(inputs: &[LeafInput], keys: &KeyRing, ctx: &AuditContext<'_>) -> 
             let mut check = LeafCheck {
                 hash: leaf_hash(&payload),
                 has_letter: input.letter.is_some(),
+                has_config: input.config.is_some(),
                 before: problem.into_iter().collect(),
                 sequence: None,
                 after: Vec::new(),
@@ -245,8 +282,8 @@ impl<'k> Receipt<'k> {
     }
 }
 
-/// Compares a letter's record with the claims of its leaf (all but the
-/// sequence checks, whose inputs go to `check.sequence`).
+/// Compares what is stored for a leaf with its claims: the stored type, the
+/// envelope, then the projection of its kind.
 fn check_claims(
     index: u64,
     payload: &[u8],
@@ -254,65 +291,116 @@ fn check_claims(
     ctx: &AuditContext<'_>,
     check: &mut LeafCheck,
 ) {
-    let mut fail = |what: String| check.before.push(format!("leaf {index}: {what}"));
-    let claims = match RegistrationClaims::from_payload(payload) {
-        Ok(c) if c.kind == REGISTRATION => c,
-        Ok(c) => return fail(format!("unexpected leaf type {:?}", c.kind)),
-        Err(e) => return fail(format!("the claims are unreadable: {e}")),
-    };
-    if claims.index != index {
-        fail(format!("the receipt says index {}", claims.index));
-    }
-    if claims.registry != ctx.origin {
-        fail(format!("the receipt names registry {:?}", claims.registry));
-    }
-    let Some(letter) = &input.letter else {
-        return fail(format!("letter {} has no record", claims.number));
-    };
-    if letter.number != claims.number {
-        fail(format!(
-            "the record says number {} but the receipt {}",
-            letter.number, claims.number
-        ));
-    }
-    let time = format_timestamp(letter.registered_at_ms);
-    if time != claims.registered_at {
-        fail(format!(
-            "the record says registered at {time} but the receipt {}",
-            claims.registered_at
-        ));
-    }
-    let mut fail = |what: &str| check.after.push(format!("leaf {index}: {what}"));
-    match serde_json::from_str::<LetterMetadata>(&letter.metadata)
-        .map_err(|e| e.to_string())
-        .and_then(|m| metadata_mac(&letter.access_code, &m).map_err(|e| e.to_string()))
-    {
-        Ok(mac) if mac == claims.metadata_sha256 => {}
-        Ok(_) => {
-            fail("the stored metadata or access code does not match the receipt's metadata_sha256")
+    let claims = match LeafClaims::from_payload(payload) {
+        Ok(c) => c,
+        Err(e) => {
+            return check
+                .before
+                .push(format!("leaf {index}: the claims are unreadable: {e}"))
         }
-        Err(e) => fail(&format!("the stored metadata is unreadable: {e}")),
+    };
+    let envelope = claims.envelope();
+    let mut fail = |what: String| check.before.push(format!("leaf {index}: {what}"));
+    if envelope.kind != input.leaf.kind {
+        fail(format!(
+            "stored as a leaf of type {:?} but its claims are of type {:?}",
+            input.leaf.kind, envelope.kind
+        ));
     }
-    let stored: Vec<DocumentDigest> = input
-        .documents
-        .iter()
-        .map(|d| DocumentDigest {
-            sha256: d.sha256.clone(),
-            size: d.size as u64,
-        })
-        .collect();
-    let positions_ok = input
-        .documents
-        .iter()
-        .enumerate()
-        .all(|(i, d)| d.position as usize == i + 1);
-    if stored != claims.documents || !positions_ok {
-        fail("the stored documents do not match the receipt's documents");
+    if envelope.index != index {
+        fail(format!("the receipt says index {}", envelope.index));
     }
+    if envelope.registry != ctx.origin {
+        fail(format!(
+            "the receipt names registry {:?}",
+            envelope.registry
+        ));
+    }
+    if input.letter.is_some() && claims.as_registration().is_none() {
+        fail(format!(
+            "a letter's record points at this leaf of type {:?}",
+            envelope.kind
+        ));
+    }
+    if input.config.is_some() && !matches!(claims, LeafClaims::Config(_)) {
+        fail(format!(
+            "a configuration change points at this leaf of type {:?}",
+            envelope.kind
+        ));
+    }
+    match &claims {
+        LeafClaims::Registration(c) => check_registration(index, c, input, ctx, check),
+        LeafClaims::Config(c) => {
+            check_config_change(index, &claims, input, check);
+            match parse_timestamp(&c.registered_at) {
+                Some(ms) => {
+                    check.sequence = Some(Sequenced {
+                        registered_at_ms: ms,
+                        numbered: None,
+                    })
+                }
+                None => check.before.push(format!(
+                    "leaf {index}: its time {:?} is not an RFC 3339 time",
+                    c.registered_at
+                )),
+            }
+        }
+        LeafClaims::Unknown(e) => check.before.push(format!(
+            "leaf {index}: of type {:?}, which this registry never writes",
+            e.kind
+        )),
+    }
+}
+
+/// A configuration change's row against its leaf.
+fn check_config_change(index: u64, claims: &LeafClaims, input: &LeafInput, check: &mut LeafCheck) {
+    let expected = config_change::row_of(index, claims);
+    match (&input.config, expected) {
+        (None, _) => check
+            .before
+            .push(format!("leaf {index}: the configuration change has no row")),
+        (Some(stored), Ok(expected)) if *stored == expected => {}
+        (Some(_), Ok(_)) => check.before.push(format!(
+            "leaf {index}: the stored configuration change differs from its leaf"
+        )),
+        (Some(_), Err(e)) => check.before.push(format!("leaf {index}: {e}")),
+    }
+}
+
+/// A letter's record against the claims of its registration (all but the
+/// sequence checks, whose inputs go to `check.sequence`).
+fn check_registration(
+    index: u64,
+    claims: &RegistrationClaims,
+    input: &LeafInput,
+    ctx: &AuditContext<'_>,
+    check: &mut LeafCheck,
+) {
+    let Some(letter) = &input.letter else {
+        return check.before.push(format!(
+            "leaf {index}: letter {} has no record",
+            claims.number
+        ));
+    };
+    let found = registration::compare(claims, letter, &input.documents);
+    check.before.extend(
+        found
+            .identity
+            .into_iter()
+            .map(|w| format!("leaf {index}: {w}")),
+    );
+    check.after.extend(
+        found
+            .content
+            .into_iter()
+            .map(|w| format!("leaf {index}: {w}")),
+    );
     check.sequence = Some(Sequenced {
         registered_at_ms: letter.registered_at_ms,
-        year: year_of(letter.registered_at_ms, ctx.tz),
-        number: claims.number,
+        numbered: Some(Numbered {
+            year: ctx.numbering.year_of(letter.registered_at_ms),
+            number: claims.number.clone(),
+        }),
     });
 }
 
@@ -323,12 +411,15 @@ fn record(
     index: u64,
     check: LeafCheck,
     ctx: &AuditContext<'_>,
-    numbering: &mut Numbering,
+    numbering: &mut Sequence,
     report: &mut AuditReport,
 ) {
     report.leaves += 1;
     if check.has_letter {
         report.letters += 1;
+    }
+    if check.has_config {
+        report.config_changes += 1;
     }
     for what in check.before {
         report.problem(Some(index), what);
@@ -338,21 +429,23 @@ fn record(
             let time = format_timestamp(seq.registered_at_ms);
             report.problem(
                 Some(index),
-                format!("leaf {index}: registered at {time}, before the letter it follows"),
+                format!("leaf {index}: registered at {time}, before the entry it follows"),
             );
         }
         numbering.last_ms = numbering.last_ms.max(seq.registered_at_ms);
-        let count = numbering.counts.entry(seq.year).or_insert(0);
-        *count += 1;
-        let expected = ctx.format.format(ctx.prefix, seq.year, *count);
-        if seq.number != expected {
-            report.problem(
-                Some(index),
-                format!(
-                    "leaf {index}: number {} breaks the sequence: expected {expected}",
-                    seq.number
-                ),
-            );
+        if let Some(seq) = seq.numbered {
+            let count = numbering.counts.entry(seq.year).or_insert(0);
+            *count += 1;
+            let expected = ctx.numbering.number(seq.year, *count);
+            if seq.number != expected {
+                report.problem(
+                    Some(index),
+                    format!(
+                        "leaf {index}: number {} breaks the sequence: expected {expected}",
+                        seq.number
+                    ),
+                );
+            }
         }
     }
     for what in check.after {

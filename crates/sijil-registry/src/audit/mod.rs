@@ -2,8 +2,10 @@
 //!
 //! It recomputes the tree from the stored leaves and compares every stored
 //! node; opens every stored checkpoint and compares its root; re-checks every
-//! receipt's signature and every letter's record (number, time, metadata HMAC,
-//! documents) against its leaf; and, optionally, re-hashes every stored document.
+//! receipt's signature, that each stored leaf's type is its claims' type, and
+//! re-derives each entry's projection from its leaf: every letter's record
+//! (number, time, status, metadata HMAC, documents), every configuration
+//! change; and, optionally, re-hashes every stored document.
 //!
 //! The work that does not depend on what came before (signatures, claims,
 //! HMACs, checkpoints) runs on every core, a chunk at a time, while the
@@ -19,7 +21,6 @@ mod tree;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chrono_tz::Tz;
 use serde::Serialize;
 use sijil_receipt::jwks::Jwks;
 
@@ -27,7 +28,7 @@ use crate::clock::format_timestamp;
 use crate::db::store::Store;
 use crate::documents::DocumentStore;
 use crate::error::Result;
-use crate::numbering::NumberFormat;
+use crate::numbering::Numbering;
 use leaves::check_leaves;
 use tree::{check_checkpoints, check_nodes};
 
@@ -73,6 +74,8 @@ pub struct AuditReport {
     pub checkpoints: u64,
     /// Letters compared with their leaf.
     pub letters: u64,
+    /// Configuration changes compared with their leaf.
+    pub config_changes: u64,
     /// Distinct document files re-hashed.
     pub documents: u64,
     /// Disagreements, by index (the first is the one to look at).
@@ -100,9 +103,7 @@ impl AuditReport {
 /// What the audit compares against.
 pub(crate) struct AuditContext<'a> {
     pub origin: &'a str,
-    pub prefix: &'a str,
-    pub format: &'a NumberFormat,
-    pub tz: Tz,
+    pub numbering: &'a Numbering,
     pub jwks: &'a Jwks,
     pub documents: &'a DocumentStore,
     pub options: AuditOptions,
@@ -151,6 +152,16 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
             ),
         );
     }
+    let stored_changes = store.config_change_count()? as u64;
+    if stored_changes != report.config_changes {
+        report.problem(
+            None,
+            format!(
+                "{stored_changes} configuration changes are stored but {} belong to the log's leaves",
+                report.config_changes
+            ),
+        );
+    }
     let started = Instant::now();
     let levels = check_nodes(store, leaf_hashes, &mut report)?;
     tracing::debug!(
@@ -169,7 +180,7 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
 
 /// Per-year numbering state while walking the log.
 #[derive(Default)]
-struct Numbering {
+struct Sequence {
     /// Letters seen per year.
     counts: BTreeMap<i32, i64>,
     /// The latest registration time seen.
@@ -180,7 +191,7 @@ struct Numbering {
 /// time with what the log says.
 fn check_counters<S: Store>(
     store: &mut S,
-    numbering: &Numbering,
+    numbering: &Sequence,
     last_ms: i64,
     report: &mut AuditReport,
 ) -> Result<()> {
@@ -193,11 +204,11 @@ fn check_counters<S: Store>(
             );
         }
     }
-    if report.letters > 0 && last_ms != numbering.last_ms {
+    if report.leaves > 0 && last_ms != numbering.last_ms {
         report.problem(
             None,
             format!(
-                "the log head's last registration time {} differs from the last letter's {}",
+                "the log head's last entry time {} differs from the last entry's {}",
                 format_timestamp(last_ms),
                 format_timestamp(numbering.last_ms)
             ),

@@ -4,7 +4,11 @@
 //! backend in turn). Queries are written once in [`store`] and compiled for both
 //! connection types; [`with_conn!`] dispatches a pooled [`DbConn`] to them.
 
+mod access;
+mod letters;
+mod log;
 pub(crate) mod schema;
+mod settings;
 pub(crate) mod store;
 
 use std::path::{Path, PathBuf};

@@ -13,6 +13,7 @@ diesel::table! {
     leaves (leaf_index) {
         leaf_index -> BigInt,
         receipt -> Text,
+        kind -> Text,
     }
 }
 
@@ -39,7 +40,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    letters (leaf_index) {
+    letters (id) {
+        id -> BigInt,
         leaf_index -> BigInt,
         number -> Text,
         registered_at_ms -> BigInt,
@@ -50,8 +52,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    letter_documents (leaf_index, position) {
-        leaf_index -> BigInt,
+    letter_documents (letter_id, position) {
+        letter_id -> BigInt,
         position -> Integer,
         sha256 -> Text,
         size -> BigInt,
@@ -61,7 +63,8 @@ diesel::table! {
 }
 
 diesel::joinable!(letters -> leaves (leaf_index));
-diesel::joinable!(letter_documents -> letters (leaf_index));
+diesel::joinable!(letter_documents -> letters (letter_id));
+diesel::joinable!(config_changes -> leaves (leaf_index));
 diesel::allow_tables_to_appear_in_same_query!(
     log_head,
     leaves,
@@ -72,6 +75,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     letter_documents,
     api_tokens,
     document_blobs,
+    config_changes,
 );
 
 diesel::table! {
@@ -89,5 +93,14 @@ diesel::table! {
     document_blobs (sha256) {
         sha256 -> Text,
         content -> Binary,
+    }
+}
+
+diesel::table! {
+    config_changes (leaf_index) {
+        leaf_index -> BigInt,
+        setting -> Text,
+        value -> Text,
+        actor -> Text,
     }
 }

@@ -13,7 +13,7 @@ use sijil_receipt::merkle::{
 };
 
 use super::frontier::{missing, to_hash};
-use crate::db::store::Store;
+use crate::db::store::LogStore;
 use crate::error::{RegistryError, Result};
 
 /// A perfect node's position: (level, index at that level).
@@ -25,7 +25,7 @@ pub(crate) trait NodeSource {
     fn stored_nodes(&mut self, wanted: &[NodeId]) -> Result<HashMap<NodeId, Hash>>;
 }
 
-impl<S: Store> NodeSource for S {
+impl<S: LogStore> NodeSource for S {
     fn stored_nodes(&mut self, wanted: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
         let keys: Vec<(i32, i64)> = wanted.iter().map(|&(l, i)| (l as i32, i as i64)).collect();
         let mut found = HashMap::with_capacity(wanted.len());

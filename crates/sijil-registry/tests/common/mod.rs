@@ -11,6 +11,19 @@ use sijil_receipt::metadata::{Channel, LetterMetadata, Sender};
 use sijil_registry::{Clock, NewLetter, Registry, RegistryOptions, StoredDocument};
 use tempfile::TempDir;
 
+/// Runs each listed test (a function of [`Backend`]) on both backends, as
+/// `sqlite::<name>` and `postgres::<name>`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
+        }
+    };
+}
+
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {

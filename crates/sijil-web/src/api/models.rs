@@ -300,12 +300,14 @@ pub struct CheckBody {
 /// The verdict of a verification.
 #[derive(Serialize, ToSchema)]
 pub struct VerifyResponse {
-    /// `valid` when every check passed, else `invalid`.
+    /// `valid` when every check passed; `invalid` when one failed;
+    /// `unknown_type` when signature, checkpoint and inclusion hold but the
+    /// entry is of a type this registry's version does not know.
     pub verdict: String,
     /// The registration number, when the receipt could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
-    /// The registration time, when the receipt could be read.
+    /// The time the log appended the entry, when the receipt could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_at: Option<String>,
     /// Each check.

@@ -4,12 +4,11 @@ use actix_web::http::header::ContentType;
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use sijil_receipt::bundle::Bundle;
 use sijil_receipt::claims::RegistrationClaims;
 use sijil_receipt::jws::parse_compact;
 use sijil_receipt::metadata::metadata_mac;
-use sijil_receipt::verify::{verify_bundle, Check};
-use sijil_registry::{AccessCode, ReceiptLookup};
+use sijil_receipt::verify::{DocumentCheckInput, Verdict};
+use sijil_registry::{AccessCode, ReceiptLookup, ReceiptToVerify};
 use utoipa::{IntoParams, ToSchema};
 
 use super::models::{
@@ -169,14 +168,6 @@ pub async fn find_receipts(
     }))
 }
 
-fn check(name: &str, passed: bool, detail: impl Into<String>) -> Check {
-    Check {
-        name: name.into(),
-        passed,
-        detail: detail.into(),
-    }
-}
-
 /// Checks a bundle, or a bare receipt against the registry's own log: each
 /// check separately, and an overall verdict.
 ///
@@ -207,131 +198,51 @@ pub async fn verify(
             )));
         }
     }
-    let registry = state.registry.clone();
-    let response = read(&state.registry, move || {
-        let jwks = registry.jwks()?;
-        let claims = parse_compact(&request.receipt)
-            .ok()
-            .and_then(|jws| RegistrationClaims::from_payload(&jws.payload).ok());
-        let bundle = match (request.inclusion_proof, request.checkpoint) {
-            (Some(proof), Some(checkpoint)) => Some(Bundle {
-                receipt: request.receipt.clone(),
-                inclusion_proof: proof.into(),
-                checkpoint,
-            }),
-            (None, None) => match &claims {
-                Some(c) => {
-                    let latest = registry.checkpoint()?;
-                    match registry.inclusion_proof(c.index, latest.tree_size) {
-                        Ok(proof) => Some(Bundle {
-                            receipt: request.receipt.clone(),
-                            inclusion_proof: proof,
-                            checkpoint: latest.note,
-                        }),
-                        Err(_) => None,
-                    }
-                }
-                None => None,
-            },
-            _ => return Err(sijil_registry::RegistryError::Invalid(
+    let proof =
+        match (request.inclusion_proof, request.checkpoint) {
+            (Some(proof), Some(checkpoint)) => Some((proof.into(), checkpoint)),
+            (None, None) => None,
+            _ => return Err(ApiError::BadRequest(
                 "give both inclusion_proof and checkpoint (a bundle), or neither (a bare receipt)"
                     .into(),
             )),
         };
-        let mut checks = match &bundle {
-            Some(bundle) => verify_bundle(bundle, &jwks, &[]).checks,
-            None => {
-                let report = verify_bundle(
-                    &Bundle {
-                        receipt: request.receipt.clone(),
-                        inclusion_proof: sijil_receipt::bundle::InclusionProof {
-                            index: 0,
-                            tree_size: 0,
-                            hashes: vec![],
-                        },
-                        checkpoint: String::new(),
-                    },
-                    &jwks,
-                    &[],
-                );
-                let mut checks: Vec<Check> = report
-                    .checks
-                    .into_iter()
-                    .filter(|c| c.name != "checkpoint signature" && c.name != "inclusion")
-                    .collect();
-                checks.push(check(
-                    "inclusion",
-                    false,
-                    "the receipt's index is not in this registry's log",
-                ));
-                checks
-            }
-        };
-        let record = match &claims {
-            Some(c) => match registry.entry(c.index) {
-                Ok(stored) if stored == request.receipt => check(
-                    "registry record",
-                    true,
-                    format!("the registry holds this receipt at index {}", c.index),
-                ),
-                Ok(_) => check(
-                    "registry record",
-                    false,
-                    format!(
-                        "the registry holds a different receipt at index {}",
-                        c.index
-                    ),
-                ),
-                Err(_) => check(
-                    "registry record",
-                    false,
-                    format!("the registry has no entry {}", c.index),
-                ),
-            },
-            None => check(
-                "registry record",
-                false,
-                "not checked: the receipt could not be read",
-            ),
-        };
-        checks.push(record);
-        for (i, d) in request.documents.iter().enumerate() {
-            let sha = d.sha256.to_ascii_lowercase();
-            let position = claims.as_ref().and_then(|c| {
-                c.documents
-                    .iter()
-                    .position(|x| x.sha256 == sha && d.size.is_none_or(|s| s == x.size))
-            });
-            let total = claims.as_ref().map(|c| c.documents.len()).unwrap_or(0);
-            checks.push(match position {
-                Some(p) => check(
-                    &format!("document {}", i + 1),
-                    true,
-                    format!("matches document {} of {total}", p + 1),
-                ),
-                None => check(
-                    &format!("document {}", i + 1),
-                    false,
-                    format!("matches none of the {total} documents of the receipt"),
-                ),
-            });
+    let to_verify = ReceiptToVerify {
+        receipt: request.receipt,
+        proof,
+        documents: request
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| DocumentCheckInput {
+                label: (i + 1).to_string(),
+                sha256: d.sha256.to_ascii_lowercase(),
+                size: d.size,
+            })
+            .collect(),
+    };
+    let registry = state.registry.clone();
+    let report = read(&state.registry, move || registry.verify(&to_verify)).await?;
+    let registration = report.registration();
+    let response = VerifyResponse {
+        verdict: match report.verdict() {
+            Verdict::Verified => "valid",
+            Verdict::Failed => "invalid",
+            Verdict::UnknownType(_) => "unknown_type",
         }
-        let passed = !checks.is_empty() && checks.iter().all(|c| c.passed);
-        Ok(VerifyResponse {
-            verdict: if passed { "valid" } else { "invalid" }.into(),
-            number: claims.as_ref().map(|c| c.number.clone()),
-            registered_at: claims.as_ref().map(|c| c.registered_at.clone()),
-            checks: checks
-                .into_iter()
-                .map(|c| CheckBody {
-                    name: c.name,
-                    passed: c.passed,
-                    detail: c.detail,
-                })
-                .collect(),
-        })
-    })
-    .await?;
+        .into(),
+        number: registration.map(|c| c.number.clone()),
+        registered_at: report.claims.as_ref().map(|c| c.envelope().registered_at),
+        checks: report
+            .checks
+            .into_iter()
+            .map(|c| CheckBody {
+                name: c.name,
+                passed: c.passed,
+                detail: c.detail,
+            })
+            .collect(),
+    };
     state.metrics.verification(response.verdict == "valid");
     Ok(Json(response))
 }

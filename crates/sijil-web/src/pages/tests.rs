@@ -353,7 +353,10 @@ async fn a_pasted_bundle_or_jws_is_verified() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = body_of(response).await;
     assert!(html.contains("Cet accusé est authentique"), "{html}");
-    assert!(html.contains(r#"data-check="record""#) && html.contains(r#"data-source="pasted""#));
+    assert!(
+        html.contains(r#"data-check="registry record""#)
+            && html.contains(r#"data-source="pasted""#)
+    );
     assert!(html.contains("correspond au document n°1"));
     assert!(!html.contains(SENDER));
 

@@ -14,8 +14,8 @@ use sijil_receipt::claims::RegistrationClaims;
 use sijil_receipt::jwks::Jwks;
 use sijil_receipt::jws::parse_compact;
 use sijil_receipt::metadata::{metadata_mac, Channel};
-use sijil_receipt::verify::{verify_bundle, Report};
-use sijil_registry::{AccessCode, LetterRecord};
+use sijil_receipt::verify::Report;
+use sijil_registry::{AccessCode, LetterRecord, ReceiptToVerify};
 
 use super::assets::Asset;
 use super::hijri::HijriDate;
@@ -135,7 +135,7 @@ fn check_key(name: &str) -> Option<Key> {
         "checkpoint signature" => Key::CheckCheckpoint,
         "inclusion" => Key::CheckInclusion,
         "metadata" => Key::CheckMetadata,
-        "record" => Key::CheckRecord,
+        "registry record" => Key::CheckRecord,
         n if n.starts_with("document") => Key::CheckDocument,
         _ => return None,
     })
@@ -147,14 +147,13 @@ fn outcome(
     lang: Lang,
     bundle: &Bundle,
     jwks: &Jwks,
+    report: Report,
     letter: Option<LetterRecord>,
-    record_check: bool,
     code: Option<&str>,
     sha256: Option<&str>,
     source: Source,
 ) -> (Outcome, bool) {
-    let report: Report = verify_bundle(bundle, jwks, &[]);
-    let claims: Option<&RegistrationClaims> = report.claims.as_ref();
+    let claims: Option<&RegistrationClaims> = report.registration();
     let mut checks: Vec<CheckRow> = report
         .checks
         .iter()
@@ -165,20 +164,6 @@ fn outcome(
             technical: Some(c.detail.clone()),
         })
         .collect();
-
-    if record_check {
-        let (passed, key) = match &letter {
-            Some(l) if l.receipt == bundle.receipt => (true, Key::RecordMatches),
-            Some(_) => (false, Key::RecordDiffers),
-            None => (false, Key::RecordMissing),
-        };
-        checks.push(CheckRow {
-            name: "record".into(),
-            passed,
-            summary: Some(t(lang, key).to_owned()),
-            technical: None,
-        });
-    }
 
     // The access code: unlocks the personal data, and lets the metadata's
     // HMAC in the receipt be checked against the registry's record.
@@ -639,11 +624,19 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     let registry = state.registry.clone();
     let found = read(&state.registry, move || {
         let lookup = registry.lookup(&number)?;
+        let report = registry.verify(&ReceiptToVerify {
+            receipt: lookup.bundle.receipt.clone(),
+            proof: Some((
+                lookup.bundle.inclusion_proof.clone(),
+                lookup.bundle.checkpoint.clone(),
+            )),
+            documents: Vec::new(),
+        })?;
         let jwks = registry.jwks()?;
-        Ok((lookup, jwks))
+        Ok((lookup, report, jwks))
     })
     .await;
-    let (lookup, jwks) = match found {
+    let (lookup, report, jwks) = match found {
         Ok(found) => found,
         Err(ApiError::NotFound(_)) => {
             return respond(
@@ -658,8 +651,8 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         ctx.lang,
         &lookup.bundle,
         &jwks,
+        report,
         Some(lookup.letter),
-        false,
         code.as_deref(),
         sha256.as_deref(),
         Source::Registry,
@@ -803,12 +796,22 @@ pub async fn submit(
             );
         }
     };
+    let registry = state.registry.clone();
+    let to_verify = ReceiptToVerify {
+        receipt: bundle.receipt.clone(),
+        proof: Some((bundle.inclusion_proof.clone(), bundle.checkpoint.clone())),
+        documents: Vec::new(),
+    };
+    let report = match read(&state.registry, move || registry.verify(&to_verify)).await {
+        Ok(report) => report,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
     let (outcome, _) = outcome(
         ctx.lang,
         &bundle,
         &jwks,
+        report,
         lookup.map(|l| l.letter),
-        true,
         None,
         sha256.as_deref(),
         Source::Pasted,

@@ -1,0 +1,109 @@
+//! Verifying a receipt against this registry: the one function the API and
+//! the pages present (`sijil verify` renders the same report offline, from
+//! `sijil-receipt` alone).
+//!
+//! A bundle is checked as given. A bare receipt gets the registry's fresh
+//! proof against its latest checkpoint; one whose index is not in the log
+//! fails `inclusion`. Either way the registry adds its own `registry record`
+//! check (it holds exactly this receipt at that index), then one check per
+//! document given.
+
+use sijil_receipt::bundle::{Bundle, InclusionProof};
+use sijil_receipt::claims::LeafClaims;
+use sijil_receipt::jws::parse_compact;
+use sijil_receipt::verify::{verify_bundle, CheckName, DocumentCheckInput, Report};
+
+use crate::error::{RegistryError, Result};
+use crate::registry::Registry;
+
+/// What to verify.
+#[derive(Clone, Debug)]
+pub struct ReceiptToVerify {
+    /// The compact JWS.
+    pub receipt: String,
+    /// Its inclusion proof and the checkpoint it is against (a bundle), or
+    /// `None` for a bare receipt.
+    pub proof: Option<(InclusionProof, String)>,
+    /// Documents whose hashes must be among the receipt's.
+    pub documents: Vec<DocumentCheckInput>,
+}
+
+impl Registry {
+    /// Verifies a receipt (a bundle or a bare JWS, with optional documents)
+    /// against this registry and returns the report: the offline checks,
+    /// `registry record`, then `document <label>` per document.
+    pub fn verify(&self, request: &ReceiptToVerify) -> Result<Report> {
+        let jwks = self.jwks()?;
+        let index = parse_compact(&request.receipt)
+            .ok()
+            .and_then(|jws| LeafClaims::from_payload(&jws.payload).ok())
+            .map(|claims| claims.envelope().index);
+        let bundle = match (&request.proof, index) {
+            (Some((proof, checkpoint)), _) => Some(Bundle {
+                receipt: request.receipt.clone(),
+                inclusion_proof: proof.clone(),
+                checkpoint: checkpoint.clone(),
+            }),
+            (None, Some(index)) => {
+                let latest = self.checkpoint()?;
+                match self.inclusion_proof(index, latest.tree_size) {
+                    Ok(proof) => Some(Bundle {
+                        receipt: request.receipt.clone(),
+                        inclusion_proof: proof,
+                        checkpoint: latest.note,
+                    }),
+                    Err(RegistryError::Invalid(_) | RegistryError::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                }
+            }
+            (None, None) => None,
+        };
+        let mut report = match &bundle {
+            Some(bundle) => verify_bundle(bundle, &jwks, &[]),
+            None => {
+                // No proof can exist: the offline checks that do not need
+                // one, and inclusion failed.
+                let mut report = verify_bundle(
+                    &Bundle {
+                        receipt: request.receipt.clone(),
+                        inclusion_proof: InclusionProof {
+                            index: 0,
+                            tree_size: 0,
+                            hashes: Vec::new(),
+                        },
+                        checkpoint: String::new(),
+                    },
+                    &jwks,
+                    &[],
+                );
+                report.checks.retain(|c| {
+                    c.kind != CheckName::CheckpointSignature && c.kind != CheckName::Inclusion
+                });
+                report.checkpoint = None;
+                report.record(
+                    CheckName::Inclusion,
+                    Err("the receipt's index is not in this registry's log".into()),
+                );
+                report
+            }
+        };
+        let record = match index {
+            None => Err("not checked: the receipt could not be read".to_owned()),
+            Some(index) => match self.entry(index) {
+                Ok(stored) if stored == request.receipt => {
+                    Ok(format!("the registry holds this receipt at index {index}"))
+                }
+                Ok(_) => Err(format!(
+                    "the registry holds a different receipt at index {index}"
+                )),
+                Err(RegistryError::NotFound(_)) => {
+                    Err(format!("the registry has no entry {index}"))
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        report.record(CheckName::RegistryRecord, record);
+        report.check_documents(&request.documents);
+        Ok(report)
+    }
+}
