@@ -66,8 +66,7 @@ impl AccessCode {
 
     /// Compares in constant time, so that timing does not reveal a code.
     pub fn matches(&self, other: &AccessCode) -> bool {
-        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        crate::tokens::constant_time_eq(&self.0, &other.0)
     }
 }
 

@@ -38,6 +38,20 @@ pub fn format_timestamp(ms: i64) -> String {
     }
 }
 
+/// The first instant (ms) of a calendar day in a time zone: its midnight, or
+/// the first minute of the day that exists where a clock change skips
+/// midnight. The one start-of-day of the registry (export, the register's
+/// pages, the desk); `None` only for a day outside chrono's range.
+pub fn start_of_day(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> Option<i64> {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0)?;
+    (0..=180).find_map(|minutes| {
+        tz.from_local_datetime(&(midnight + chrono::Duration::minutes(minutes)))
+            .earliest()
+            .map(|t| t.timestamp_millis())
+    })
+}
+
 /// Reads a receipt timestamp back into milliseconds since the epoch.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text)
@@ -48,6 +62,27 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_starts_at_its_midnight_in_the_registry_time_zone() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap_or_default();
+        // Casablanca is UTC+1 in December: its midnight is 23:00 UTC the day before.
+        assert_eq!(
+            start_of_day(day, chrono_tz::Africa::Casablanca).map(format_timestamp),
+            Some("2026-12-03T23:00:00.000Z".to_owned())
+        );
+        assert_eq!(
+            start_of_day(day, chrono_tz::UTC).map(format_timestamp),
+            Some("2026-12-04T00:00:00.000Z".to_owned())
+        );
+        // Where a clock change skips midnight (Santiago, 2026-09-06), the day
+        // starts at the first minute that exists: 01:00 local.
+        let skipped = chrono::NaiveDate::from_ymd_opt(2026, 9, 6).unwrap_or_default();
+        assert_eq!(
+            start_of_day(skipped, chrono_tz::America::Santiago).map(format_timestamp),
+            Some("2026-09-06T04:00:00.000Z".to_owned())
+        );
+    }
 
     #[test]
     fn registration_time_never_goes_back() {

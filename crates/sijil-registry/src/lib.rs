@@ -34,6 +34,7 @@ pub mod numbering;
 pub mod registry;
 pub mod sequencer;
 pub mod tokens;
+pub mod types;
 pub mod verification;
 
 pub use access_code::AccessCode;
@@ -47,4 +48,5 @@ pub use error::{DatabaseFault, RegistryError, Result};
 pub use letter::{DocumentRecord, LetterRecord, NewLetter, Registration};
 pub use registry::{ReceiptLookup, Registry, RegistryOptions, SignedCheckpoint};
 pub use tokens::{Permission, Role, TokenInfo};
+pub use types::{LeafIndex, RegistrationNumber, Sha256Digest};
 pub use verification::ReceiptToVerify;

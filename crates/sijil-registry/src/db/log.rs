@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::schema::{checkpoints, leaves, log_head, tree_nodes};
+use crate::error::{RegistryError, Result};
 
 /// Nodes fetched per query (each is one OR term).
 const NODES_PER_QUERY: usize = 100;
@@ -29,6 +30,42 @@ pub(crate) struct NodeRow {
     pub level: i32,
     pub node_index: i64,
     pub hash: Vec<u8>,
+}
+
+impl NodeRow {
+    /// The row of node (`level`, `index`).
+    pub(crate) fn new(level: u32, index: u64, hash: &[u8]) -> Result<Self> {
+        let (level, node_index) = node_key((level, index))?;
+        Ok(NodeRow {
+            level,
+            node_index,
+            hash: hash.to_vec(),
+        })
+    }
+
+    /// Its (level, index), as the tree counts them.
+    pub(crate) fn id(&self) -> Result<(u32, u64)> {
+        let bad = || {
+            RegistryError::Integrity(format!(
+                "a stored node has a negative position ({}, {})",
+                self.level, self.node_index
+            ))
+        };
+        Ok((
+            u32::try_from(self.level).map_err(|_| bad())?,
+            u64::try_from(self.node_index).map_err(|_| bad())?,
+        ))
+    }
+}
+
+/// A node's (level, index) as the database stores it.
+pub(crate) fn node_key((level, index): (u32, u64)) -> Result<(i32, i64)> {
+    let bad =
+        || RegistryError::Integrity(format!("node ({level}, {index}) is beyond the log's range"));
+    Ok((
+        i32::try_from(level).map_err(|_| bad())?,
+        i64::try_from(index).map_err(|_| bad())?,
+    ))
 }
 
 /// A log leaf: the receipt JWS whose payload is the leaf, and its type.

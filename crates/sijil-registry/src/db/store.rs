@@ -18,7 +18,9 @@ pub(crate) use super::access::{AccessStore, TokenRow};
 pub(crate) use super::letters::{
     BlobRow, DocumentRow, LetterFilter, LetterRow, LetterRows, LetterStore,
 };
-pub(crate) use super::log::{CheckpointRow, HeadRow, LeafRow, LogRows, LogStore, NodeRow};
+pub(crate) use super::log::{
+    node_key, CheckpointRow, HeadRow, LeafRow, LogRows, LogStore, NodeRow,
+};
 use super::schema::log_head;
 pub(crate) use super::settings::{ConfigChangeRow, SettingStore};
 use crate::error::Result;

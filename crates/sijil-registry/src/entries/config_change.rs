@@ -7,6 +7,7 @@ use sijil_receipt::claims::{ConfigClaims, LeafClaims, LeafType};
 use crate::db::store::{ConfigChangeRow, Tables};
 use crate::error::{RegistryError, Result};
 use crate::log::entry::{Entry, Place, Section, Sections};
+use crate::types::LeafIndex;
 
 /// The settings an administrator may change through the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,8 +111,7 @@ pub(crate) fn row_of(index: u64, claims: &LeafClaims) -> Result<ConfigChangeRow>
         )));
     };
     Ok(ConfigChangeRow {
-        leaf_index: i64::try_from(index)
-            .map_err(|_| RegistryError::Integrity("the log is full".into()))?,
+        leaf_index: LeafIndex::new(index).to_row()?,
         setting: c.setting.clone(),
         value: c.value.to_string(),
         actor: c.actor.clone(),

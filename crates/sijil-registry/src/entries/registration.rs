@@ -9,9 +9,10 @@ use sijil_receipt::claims::{DocumentDigest, LeafType, RegistrationClaims};
 use crate::access_code::AccessCode;
 use crate::db::store::{BlobRow, DocumentRow, LetterRow, LetterRows, Tables};
 use crate::documents::StoredDocument;
-use crate::error::{RegistryError, Result};
+use crate::error::Result;
 use crate::log::entry::{Entry, Place, Section, Sections};
 use crate::numbering::Numbering;
+use crate::types::LeafIndex;
 
 /// The status of a letter whose only entry is its registration.
 pub(crate) const REGISTERED: &str = "registered";
@@ -67,8 +68,7 @@ impl Entry for PendingRegistration {
         let rows = &mut section.rows;
         rows.letters.push(LetterRow {
             id,
-            leaf_index: i64::try_from(place.index)
-                .map_err(|_| RegistryError::Integrity("the log is full".into()))?,
+            leaf_index: LeafIndex::new(place.index).to_row()?,
             number: claims.number,
             registered_at_ms: place.registered_at_ms,
             metadata: std::mem::take(&mut self.metadata_json),

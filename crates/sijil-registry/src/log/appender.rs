@@ -16,8 +16,9 @@ use super::frontier::Frontier;
 use super::proofs::NodeId;
 use crate::clock::{format_timestamp, registration_time, Clock};
 use crate::db::store::{CheckpointRow, HeadRow, LeafRow, LogRows, Store};
-use crate::error::{RegistryError, Result};
+use crate::error::Result;
 use crate::keys::Signer;
+use crate::types::LeafIndex;
 
 /// Appends one batch; runs inside the log transaction, which it expects to
 /// hold the log head. Every entry is appended, or (on error) none.
@@ -29,8 +30,7 @@ pub(crate) fn append_batch<S: Store>(
     entries: &mut [Box<dyn Entry>],
 ) -> Result<Vec<Appended>> {
     let head = store.head()?;
-    let size = u64::try_from(head.tree_size)
-        .map_err(|_| RegistryError::Integrity("negative tree size".into()))?;
+    let size = LeafIndex::from_row(head.tree_size)?.get();
     let mut frontier = Frontier::load(store, size)?;
     // The batch's proofs need only the frontier before it and the nodes it adds.
     let mut nodes: HashMap<NodeId, Hash> = frontier.nodes().collect();
@@ -62,7 +62,7 @@ pub(crate) fn append_batch<S: Store>(
         let receipt = signer.sign_receipt(&payload);
         frontier.append(leaf_hash(&payload), &mut log.nodes);
         log.leaves.push(LeafRow {
-            leaf_index: leaf_row_index(index)?,
+            leaf_index: LeafIndex::new(index).to_row()?,
             receipt: receipt.clone(),
             kind: entry.leaf_type().as_str().to_owned(),
         });
@@ -82,7 +82,7 @@ pub(crate) fn append_batch<S: Store>(
         extensions: Vec::new(),
     };
     let note = signer.sign_checkpoint(&checkpoint)?;
-    let tree_size = leaf_row_index(checkpoint.size)?;
+    let tree_size = LeafIndex::new(checkpoint.size).to_row()?;
     log.checkpoint = Some(CheckpointRow {
         tree_size,
         note: note.clone(),
@@ -111,11 +111,6 @@ pub(crate) fn append_batch<S: Store>(
     Ok(appended)
 }
 
-/// A leaf index or tree size as the database stores it.
-fn leaf_row_index(index: u64) -> Result<i64> {
-    i64::try_from(index).map_err(|_| RegistryError::Integrity("the log is full".into()))
-}
-
 /// Signs and stores a checkpoint of the current tree if none exists yet (a new
 /// registry publishes the empty tree's checkpoint).
 pub(crate) fn ensure_checkpoint<S: Store>(
@@ -127,8 +122,7 @@ pub(crate) fn ensure_checkpoint<S: Store>(
         if store.latest_checkpoint()?.is_some() {
             return Ok(());
         }
-        let size = u64::try_from(store.head()?.tree_size)
-            .map_err(|_| RegistryError::Integrity("negative tree size".into()))?;
+        let size = LeafIndex::from_row(store.head()?.tree_size)?.get();
         let checkpoint = Checkpoint {
             origin: origin.to_owned(),
             size,
@@ -137,7 +131,7 @@ pub(crate) fn ensure_checkpoint<S: Store>(
         };
         let rows = LogRows {
             checkpoint: Some(CheckpointRow {
-                tree_size: leaf_row_index(size)?,
+                tree_size: LeafIndex::new(size).to_row()?,
                 note: signer.sign_checkpoint(&checkpoint)?,
             }),
             ..LogRows::default()

@@ -85,11 +85,12 @@ impl Frontier {
 }
 
 fn node_row(level: u32, index: u64, hash: Hash) -> NodeRow {
-    NodeRow {
-        level: level as i32,
-        node_index: index as i64,
+    // A tree of at most 2^63 leaves: its positions always fit the database's.
+    NodeRow::new(level, index, &hash).unwrap_or(NodeRow {
+        level: i32::MAX,
+        node_index: i64::MAX,
         hash: hash.to_vec(),
-    }
+    })
 }
 
 pub(crate) fn missing(level: u32, index: u64) -> RegistryError {

@@ -13,7 +13,7 @@ use sijil_receipt::merkle::{
 };
 
 use super::frontier::{missing, to_hash};
-use crate::db::store::LogStore;
+use crate::db::store::{node_key, LogStore};
 use crate::error::{RegistryError, Result};
 
 /// A perfect node's position: (level, index at that level).
@@ -27,10 +27,13 @@ pub(crate) trait NodeSource {
 
 impl<S: LogStore> NodeSource for S {
     fn stored_nodes(&mut self, wanted: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
-        let keys: Vec<(i32, i64)> = wanted.iter().map(|&(l, i)| (l as i32, i as i64)).collect();
+        let keys = wanted
+            .iter()
+            .map(|&id| node_key(id))
+            .collect::<Result<Vec<_>>>()?;
         let mut found = HashMap::with_capacity(wanted.len());
         for row in self.nodes_in(&keys)? {
-            let id = (row.level as u32, row.node_index as u64);
+            let id = row.id()?;
             found.insert(id, to_hash(&row.hash, id.0, id.1)?);
         }
         Ok(found)

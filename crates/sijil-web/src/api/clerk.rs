@@ -8,7 +8,7 @@ use actix_web::http::header::{
 };
 use actix_web::web::{Bytes, Data, Json, Path, Payload, Query};
 use actix_web::{get, post, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use futures_util::stream;
 use serde::Deserialize;
 use sijil_registry::Permission;
@@ -222,22 +222,6 @@ pub struct RegisterQuery {
 /// Letters per page of the register.
 const PER_PAGE: u32 = 50;
 
-/// The start (ms) of a day in the registry's time zone.
-fn day_start(state: &AppState, day: NaiveDate) -> Result<i64, ApiError> {
-    let midnight = day
-        .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("invalid date {day}")))?;
-    state
-        .registry
-        .time_zone()
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map(|t| t.timestamp_millis())
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!("{day} has no midnight in the registry's time zone"))
-        })
-}
-
 /// The register, newest first, searchable.
 #[utoipa::path(
     tag = "clerk",
@@ -259,11 +243,11 @@ pub async fn list_letters(
     clerk.require(Permission::ReadRegister)?;
     let query = query.into_inner();
     let from = match query.from {
-        Some(d) => day_start(&state, d)?,
+        Some(d) => state.registry.day_start_ms(d)?,
         None => i64::MIN,
     };
     let to = match query.to {
-        Some(d) => day_start(&state, d.succ_opt().unwrap_or(d))?,
+        Some(d) => state.registry.day_start_ms(d.succ_opt().unwrap_or(d))?,
         None => i64::MAX,
     };
     if to < from {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -137,14 +137,8 @@ fn today(registry: &Registry) -> sijil_registry::Result<(NaiveDate, Vec<LetterRe
     let tz = registry.time_zone();
     let now = DateTime::<Utc>::from_timestamp_millis(registry.now_ms()).unwrap_or_default();
     let day = now.with_timezone(&tz).date_naive();
-    let start_of = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|midnight| tz.from_local_datetime(&midnight).earliest())
-            .map(|t| t.timestamp_millis())
-    };
-    let (Some(start), Some(end)) = (start_of(day), day.succ_opt().and_then(start_of)) else {
-        return Ok((day, Vec::new()));
-    };
+    let start = registry.day_start_ms(day)?;
+    let end = registry.day_start_ms(day.succ_opt().unwrap_or(day))?;
     let letters = registry.list_letters(start, end, None, 1, TODAY_MAX)?;
     Ok((day, letters))
 }
