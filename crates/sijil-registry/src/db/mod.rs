@@ -5,6 +5,7 @@
 //! connection types; [`with_conn!`] dispatches a pooled [`DbConn`] to them.
 
 mod access;
+mod durability;
 mod letters;
 mod log;
 pub(crate) mod schema;
@@ -129,12 +130,16 @@ impl DbConn {
                      PRAGMA synchronous = FULL; \
                      PRAGMA foreign_keys = ON;"
                 ))?;
+                let (journal, synchronous) = durability::sqlite_settings(&mut conn)?;
+                durability::check_sqlite(&journal, synchronous)?;
                 Ok(DbConn::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
                 let mut conn = PgConnection::establish(url)
                     .map_err(|e| RegistryError::Connection(e.to_string()))?;
                 conn.batch_execute("SET synchronous_commit = on;")?;
+                let (synchronous_commit, fsync) = durability::postgres_settings(&mut conn)?;
+                durability::check_postgres(&synchronous_commit, &fsync)?;
                 Ok(DbConn::Pg(conn))
             }
         }
