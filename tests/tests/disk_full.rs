@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sijil_e2e::Sandbox;
+use sijil_testkit::fixtures;
+use sijil_testkit::multipart::Multipart;
 
 /// A tmpfs of a given size, unmounted on drop.
 struct SmallDisk(std::path::PathBuf);
@@ -36,15 +38,11 @@ impl Drop for SmallDisk {
     }
 }
 
-const BOUNDARY: &str = "sijil-full-disk";
-
-fn request(n: u64, document: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{{\"sender\":{{\"name\":\"Sender {n}\"}},\"subject\":\"Disk test\",\"channel\":\"paper\"}}\r\n").as_bytes());
-    b.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"scan-{n}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-    b.extend_from_slice(document);
-    b.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    b
+/// A registration of letter `n` with one document.
+fn request(n: u64, document: &[u8]) -> Multipart {
+    Multipart::new()
+        .metadata(&fixtures::minimal(&format!("Sender {n}"), "Disk test"))
+        .document(&format!("scan-{n}.pdf"), document)
 }
 
 #[test]
@@ -83,14 +81,12 @@ fn a_full_disk_refuses_registrations_with_503_writes_nothing_and_recovers() {
         let document: Vec<u8> = (0..size)
             .map(|i| ((i as u64 * 7 + n * 13) % 251) as u8)
             .collect();
+        let form = request(n, &document);
         let mut r = agent
             .post(&format!("{base}/api/v1/letters"))
             .header("Authorization", &format!("Bearer {token}"))
-            .header(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .send(&request(n, &document)[..])
+            .header("Content-Type", &form.content_type())
+            .send(&form.body()[..])
             .unwrap();
         (
             r.status().as_u16(),

@@ -22,9 +22,8 @@ use sijil_receipt::checkpoint::Checkpoint;
 use sijil_receipt::jwks::Jwks;
 use sijil_receipt::merkle::{verify_consistency, Hash};
 use sijil_receipt::note::NoteVerifier;
-use sijil_testkit::PgCluster;
-
-const BOUNDARY: &str = "sijil-reliability";
+use sijil_testkit::multipart::Multipart;
+use sijil_testkit::{fixtures, PgCluster};
 
 fn kills() -> usize {
     std::env::var("SIJIL_RELIABILITY_KILLS")
@@ -86,14 +85,18 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn body(n: u64) -> Vec<u8> {
-    let metadata = format!(
-        r#"{{"sender":{{"name":"Client {n}"}},"subject":"Crash test {n}","channel":"web"}}"#
+/// The registration client `n` sends: a letter from the web, one text document.
+fn body(n: u64) -> Multipart {
+    let metadata = fixtures::edited(
+        fixtures::minimal(&format!("Client {n}"), &format!("Crash test {n}")),
+        |m| m["channel"] = "web".into(),
     );
-    let mut b = Vec::new();
-    b.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata}\r\n").as_bytes());
-    b.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"d{n}.txt\"\r\nContent-Type: text/plain\r\n\r\ndocument {n}\r\n--{BOUNDARY}--\r\n").as_bytes());
-    b
+    Multipart::new().metadata(&metadata).file(
+        "document",
+        &format!("d{n}.txt"),
+        "text/plain",
+        format!("document {n}"),
+    )
 }
 
 fn get_json(agent: &ureq::Agent, url: &str) -> serde_json::Value {
@@ -210,14 +213,12 @@ fn harness(s: &Sandbox, cluster: Option<&PgCluster>) {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(pause);
                     let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let form = body(n);
                     let response = agent
                         .post(&format!("{base}/api/v1/letters"))
                         .header("Authorization", &format!("Bearer {token}"))
-                        .header(
-                            "Content-Type",
-                            &format!("multipart/form-data; boundary={BOUNDARY}"),
-                        )
-                        .send(&body(n)[..]);
+                        .header("Content-Type", &form.content_type())
+                        .send(&form.body()[..]);
                     match response {
                         Ok(mut r) if r.status().as_u16() == 201 => {
                             let Ok(text) = r.body_mut().read_to_string() else {
@@ -361,14 +362,12 @@ fn two_servers_writing_to_one_postgresql_keep_one_gapless_consistent_log() {
                 let agent = agent();
                 for _ in 0..40 {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let form = body(n);
                     let mut r = agent
                         .post(&format!("{base}/api/v1/letters"))
                         .header("Authorization", &format!("Bearer {token}"))
-                        .header(
-                            "Content-Type",
-                            &format!("multipart/form-data; boundary={BOUNDARY}"),
-                        )
-                        .send(&body(n)[..])
+                        .header("Content-Type", &form.content_type())
+                        .send(&form.body()[..])
                         .unwrap();
                     let text = r.body_mut().read_to_string().unwrap();
                     assert_eq!(r.status().as_u16(), 201, "{text}");

@@ -1,4 +1,7 @@
-//! Test support for Sijil: a throwaway PostgreSQL cluster.
+//! Test support for Sijil: a throwaway PostgreSQL cluster, and the request
+//! material every suite shares — [`multipart`] bodies and letter metadata
+//! [`fixtures`]. This crate depends on neither `sijil-registry` nor
+//! `sijil-web` (they use it as a dev-dependency).
 //!
 //! [`PgCluster::start`] runs `initdb` into a fresh directory under `/tmp` and
 //! starts a private server that listens only on a Unix socket in that
@@ -15,6 +18,9 @@
 //! has a detached watchdog that stops the server and removes its directory
 //! once the process that started it has exited. This matters for
 //! [`PgCluster::shared`], whose static is never dropped.
+
+pub mod fixtures;
+pub mod multipart;
 
 use std::fs;
 use std::net::TcpListener;

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod caching;
 pub mod error;
 pub mod intake;
 mod json;

@@ -2,14 +2,19 @@
 //! the OpenAPI document is collected from those same declarations, so the
 //! two cannot drift. The pages are declared in [`crate::pages::configure`].
 
+use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Next};
-use actix_web::web::{self, Data};
+use actix_web::web::{self, Bytes, Data};
 use actix_web::{App, Error, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::FutureExt;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -73,7 +78,8 @@ pub fn openapi() -> OpenApi {
     describe(api)
 }
 
-/// The application: API, pages, error handling, logging and security headers.
+/// The application: API, pages, `HEAD`, caching, error handling, logging and
+/// security headers.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -102,6 +108,12 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
         .configure(crate::pages::configure)
         .default_service(web::to(not_found))
+        // Inside `head_as_get`, so that a HEAD answer gets the same
+        // Cache-Control and ETag as the GET answer, computed on its body.
+        .wrap(from_fn(crate::caching::apply))
+        // Innermost but for caching: it changes the method before routing,
+        // which needs the request unshared.
+        .wrap(from_fn(head_as_get))
         .wrap(from_fn(catch_panics))
         .wrap(crate::security::headers())
         .wrap(from_fn(log_request))
@@ -146,6 +158,11 @@ fn is_api_path(path: &str) -> bool {
 /// document: a request for one of these paths with another method gets 405
 /// and an `Allow` header (RFC 9110), not 404. The pages' resources do the
 /// same on their own (actix answers 405 with `Allow` for them).
+///
+/// `HEAD` is answered wherever `GET` is ([`head_as_get`]) without being
+/// declared in the document (HEAD is implied by GET, RFC 9110 §9.3.2, and
+/// schemathesis' `unsupported_method` check never sends it), so it is listed
+/// after `GET` here.
 struct Endpoints(Vec<(String, Vec<&'static str>)>);
 
 impl Endpoints {
@@ -158,7 +175,7 @@ impl Endpoints {
             .map(|(template, item)| {
                 let methods = [
                     ("GET", item.get.is_some()),
-                    ("HEAD", item.head.is_some()),
+                    ("HEAD", item.head.is_some() || item.get.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),
@@ -215,6 +232,8 @@ async fn not_found(
     endpoints: Data<Endpoints>,
 ) -> HttpResponse {
     let path = request.path();
+    // A HEAD request is routed as a GET ([`head_as_get`]): it gets GET's
+    // answer, whose Content-Length it carries.
     let method = request.method().as_str();
     // The path as actix routed it (percent-decoded where that is safe).
     let allowed = endpoints.allowed(request.match_info().as_str());
@@ -232,6 +251,85 @@ async fn not_found(
         )))
     } else {
         crate::pages::not_found(request, state).await
+    }
+}
+
+/// Answers `HEAD` wherever `GET` is answered (RFC 9110 §9.3.2): the request
+/// is routed and handled as a GET, and the answer keeps its status and every
+/// header but loses its body ([`HeadBody`] keeps the body's size, which
+/// actix-http sends as `Content-Length`). One middleware covers every GET
+/// route, the API's, the pages' and the assets', present and future; actix
+/// itself answers HEAD only on routes that declare it (actix-web#2702).
+///
+/// It also lists `HEAD` after `GET` in the `Allow` header of every 405 (the
+/// pages' 405s come from actix, which knows only the declared methods).
+async fn head_as_get(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let head = request.method() == Method::HEAD;
+    if head {
+        request.head_mut().method = Method::GET;
+    }
+    let mut response = next.call(request).await?;
+    advertise_head(response.headers_mut());
+    Ok(if head {
+        response.map_body(|_, body| EitherBody::right(HeadBody(body.size())))
+    } else {
+        response.map_body(|_, body| EitherBody::left(body))
+    })
+}
+
+/// Adds `HEAD` after `GET` to an `Allow` header that lists GET only.
+fn advertise_head(headers: &mut HeaderMap) {
+    let Some(allow) = headers
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    let methods: Vec<&str> = allow.split(',').map(str::trim).collect();
+    if !methods.contains(&"GET") || methods.contains(&"HEAD") {
+        return;
+    }
+    let mut with_head = Vec::with_capacity(methods.len() + 1);
+    for method in methods {
+        with_head.push(method);
+        if method == "GET" {
+            with_head.push("HEAD");
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&with_head.join(", ")) {
+        headers.insert(header::ALLOW, value);
+    }
+}
+
+/// The body of an answer to HEAD: no bytes, but the size of the GET
+/// answer's body, so that the `Content-Length` is the one GET would send.
+/// actix-http knows the request was HEAD (its HTTP/1 codec and HTTP/2
+/// dispatcher send a HEAD answer's headers only), so it writes the length
+/// and expects no bytes; a streamed body (a document) is dropped unread.
+///
+/// One limit, actix-http's: its HTTP/1 codec remembers the method of the
+/// last request it decoded, so when a client pipelines a request behind a
+/// HEAD whose answer is still pending (a document), the HEAD answer is
+/// framed as a GET's. With no bytes to send, that connection is then closed
+/// instead of carrying a body the client does not expect.
+struct HeadBody(BodySize);
+
+impl MessageBody for HeadBody {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        self.0
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Poll::Ready(None)
     }
 }
 
@@ -343,6 +441,24 @@ mod tests {
     }
 
     #[test]
+    fn head_is_advertised_after_get_only_where_get_is() {
+        let allow = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ALLOW, HeaderValue::from_static(value));
+            advertise_head(&mut headers);
+            headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        assert_eq!(allow("GET"), "GET, HEAD");
+        assert_eq!(allow("POST, GET"), "POST, GET, HEAD");
+        assert_eq!(allow("GET, HEAD, POST"), "GET, HEAD, POST");
+        assert_eq!(allow("POST"), "POST");
+    }
+
+    #[test]
     fn paths_match_templates_segment_by_segment() {
         let template = "/api/v1/letters/{number}/documents/{n}";
         assert!(matches_template(
@@ -373,9 +489,12 @@ mod tests {
     #[test]
     fn every_api_path_lists_its_methods() {
         let endpoints = Endpoints::of(&openapi());
-        assert_eq!(endpoints.allowed("/api/v1/letters"), ["GET", "POST"]);
+        assert_eq!(
+            endpoints.allowed("/api/v1/letters"),
+            ["GET", "HEAD", "POST"]
+        );
         assert_eq!(endpoints.allowed("/api/v1/verify"), ["POST"]);
-        assert_eq!(endpoints.allowed("/api/v1/log/entries/7"), ["GET"]);
+        assert_eq!(endpoints.allowed("/api/v1/log/entries/7"), ["GET", "HEAD"]);
         assert!(endpoints.allowed("/api/v1/log/entries").is_empty());
         assert!(endpoints.allowed("/desk").is_empty());
     }

@@ -1,140 +1,55 @@
-//! The JSON API through actix's test service: every endpoint, its success and
-//! its error paths, on a real registry (SQLite in a temporary directory).
+//! The JSON API through the production application (`sijil_web::app`, its
+//! middleware included): every endpoint, its success and its error paths, on
+//! a real registry. Every test runs on SQLite (`sqlite::<name>`) and on
+//! PostgreSQL (`postgres::<name>`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
+#[macro_use]
+mod common;
+
 use actix_web::http::StatusCode;
-use actix_web::test::{call_service, init_service, read_body, TestRequest};
+use actix_web::test::{read_body, TestRequest};
+use common::{
+    assert_problem, json_of, register_body, register_request, text_of, Backend, TestApp,
+    FAILURES_PER_MINUTE, PUBLIC_URL,
+};
 use serde_json::{json, Value};
-use sijil_registry::{Registry, RegistryOptions, Role};
-use sijil_web::{app, AppState, WebSettings};
+use sijil_testkit::fixtures;
+use sijil_testkit::multipart::{Multipart, Part, BOUNDARY};
+use sijil_web::WebSettings;
 
-const BOUNDARY: &str = "sijil-test-boundary";
+on_both_backends!(
+    a_clerk_registers_a_letter_and_gets_a_verifiable_bundle,
+    registration_refuses_bad_requests_with_problems_and_registers_nothing,
+    requests_up_to_the_limit_are_registered_and_one_byte_more_is_refused,
+    the_clerk_api_needs_a_valid_token_of_the_right_role,
+    repeated_wrong_tokens_are_rate_limited_per_client,
+    receipt_lookups_show_personal_data_only_with_the_access_code,
+    wrong_access_codes_are_rate_limited,
+    receipts_are_found_by_document_hash,
+    verify_answers_each_check_for_bundles_and_bare_receipts,
+    verify_accepts_receipts_of_rotated_keys,
+    the_log_endpoints_serve_checkpoints_proofs_entries_and_keys,
+    clerks_read_the_register_letters_documents_and_csv,
+    health_metrics_and_security_headers,
+    the_openapi_document_is_valid_and_lists_every_route,
+    a_known_path_with_another_method_is_405_with_allow,
+    error_answers_are_the_documented_ones,
+    text_with_nul_characters_is_refused_with_a_problem,
+    an_administrator_changes_the_institution_name_as_a_signed_config_entry,
+    a_record_altered_behind_the_logs_back_is_refused_without_internal_detail,
+);
 
-struct Setup {
-    dir: tempfile::TempDir,
-    registry: Registry,
-    state: AppState,
-    clerk: String,
-    auditor: String,
-    admin: String,
+/// `POST /api/v1/letters` of a form that only has a metadata part with this text.
+fn metadata_only(token: &str, metadata: &str) -> TestRequest {
+    register_request(token, &Multipart::new().part(Part::metadata(metadata)))
 }
 
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let mut options = RegistryOptions::new(dir.path());
-    options.origin = Some("bo.test.example".into());
-    let registry = Registry::open(options).unwrap();
-    let (_, clerk) = registry.create_token("Amina", Role::Clerk).unwrap();
-    let (_, auditor) = registry.create_token("Karim", Role::Auditor).unwrap();
-    let (_, admin) = registry.create_token("Nadia", Role::Admin).unwrap();
-    let mut settings = WebSettings::new("https://bo.test.example");
-    settings.max_document_bytes = 1024;
-    settings.failures_per_minute = 5;
-    let state = AppState::new(registry.clone(), settings);
-    Setup {
-        dir,
-        registry,
-        state,
-        clerk,
-        auditor,
-        admin,
-    }
-}
-
-/// A multipart body with the given (name, file name, content type, bytes) parts.
-fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, file_name, content_type, bytes) in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match file_name {
-            Some(f) => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n")
-                    .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n").as_bytes(),
-            ),
-        }
-        body.extend_from_slice(format!("Content-Type: {content_type}\r\n\r\n").as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-fn metadata(sender: &str) -> String {
-    json!({"sender": {"name": sender, "national_id": "AB123456"}, "subject": "Demande de relogement", "channel": "paper", "addressee": "Service social"}).to_string()
-}
-
-fn register_request(token: &str, body: Vec<u8>) -> TestRequest {
-    TestRequest::post()
-        .uri("/api/v1/letters")
-        .insert_header(("Authorization", format!("Bearer {token}")))
-        .insert_header((
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        ))
-        .set_payload(body)
-}
-
-async fn json_of<B: MessageBody>(response: ServiceResponse<B>) -> Value {
-    let bytes = read_body(response).await;
-    serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
-}
-
-/// Checks a problem+json answer: its status and that its detail mentions `needle`.
-async fn assert_problem<B: MessageBody>(
-    response: ServiceResponse<B>,
-    status: StatusCode,
-    needle: &str,
-) {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-        "application/problem+json"
-    );
-    let body = json_of(response).await;
-    assert_eq!(body["status"], status.as_u16());
-    assert!(
-        body["type"].as_str().unwrap().starts_with("/problems/"),
-        "{body}"
-    );
-    let detail = body["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(needle),
-        "detail {detail:?} should mention {needle:?}"
-    );
-}
-
-async fn register<S, B>(service: &S, token: &str, sender: &str, document: &[u8]) -> Value
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let meta = metadata(sender);
-    let body = multipart(&[
-        ("metadata", None, "application/json", meta.as_bytes()),
-        ("document", Some("plainte.pdf"), "application/pdf", document),
-    ]);
-    let response = call_service(service, register_request(token, body).to_request()).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    json_of(response).await
-}
-
-#[actix_web::test]
-async fn a_clerk_registers_a_letter_and_gets_a_verifiable_bundle() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let body = register(&service, &s.clerk, "Fatima Zahra", b"%PDF scanned").await;
+async fn a_clerk_registers_a_letter_and_gets_a_verifiable_bundle(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let body = app
+        .register(&app.clerk, "Fatima Zahra", b"%PDF scanned")
+        .await;
     assert!(body["number"].as_str().unwrap().ends_with("-000001"));
     let code = body["access_code"].as_str().unwrap();
     assert_eq!(
@@ -147,66 +62,100 @@ async fn a_clerk_registers_a_letter_and_gets_a_verifiable_bundle() {
     );
     let bundle: sijil_receipt::bundle::Bundle =
         serde_json::from_value(body["bundle"].clone()).unwrap();
-    let report = sijil_receipt::verify::verify_bundle(&bundle, &s.registry.jwks().unwrap(), &[]);
+    let report = sijil_receipt::verify::verify_bundle(&bundle, &app.registry.jwks().unwrap(), &[]);
     assert!(report.passed(), "{:?}", report.checks);
 }
 
-#[actix_web::test]
-async fn registration_refuses_bad_requests_with_problems_and_registers_nothing() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let meta = metadata("A");
+async fn registration_refuses_bad_requests_with_problems_and_registers_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let meta = fixtures::letter("A").to_string();
+    let form = |parts: Vec<Part>| Multipart::new().parts(parts).body();
     let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
-        (multipart(&[("document", Some("a.pdf"), "application/pdf", b"x")]), StatusCode::BAD_REQUEST, "metadata part is missing"),
-        (multipart(&[("metadata", None, "application/json", b"{not json")]), StatusCode::BAD_REQUEST, "not valid"),
         (
-            multipart(&[("metadata", None, "application/json", br#"{"sender":{"name":"A"},"subject":"B","channel":"fax"}"#)]),
+            form(vec![Part::document("a.pdf", b"x")]),
+            StatusCode::BAD_REQUEST,
+            "metadata part is missing",
+        ),
+        (
+            form(vec![Part::metadata("{not json")]),
+            StatusCode::BAD_REQUEST,
+            "not valid",
+        ),
+        (
+            form(vec![Part::metadata(
+                r#"{"sender":{"name":"A"},"subject":"B","channel":"fax"}"#,
+            )]),
             StatusCode::BAD_REQUEST,
             "fax",
         ),
         (
-            multipart(&[("metadata", None, "application/json", br#"{"sender":{"name":"A"},"subject":"B","channel":"paper","extra":1}"#)]),
+            form(vec![Part::metadata(
+                r#"{"sender":{"name":"A"},"subject":"B","channel":"paper","extra":1}"#,
+            )]),
             StatusCode::BAD_REQUEST,
             "extra",
         ),
         (
-            multipart(&[("metadata", None, "application/json", br#"{"sender":{"name":"A"},"subject":"B","subject":"C","channel":"paper"}"#)]),
+            form(vec![Part::metadata(
+                r#"{"sender":{"name":"A"},"subject":"B","subject":"C","channel":"paper"}"#,
+            )]),
             StatusCode::BAD_REQUEST,
             "duplicate key",
         ),
         (
-            multipart(&[("metadata", None, "application/json", br#"{"sender":{"name":" "},"subject":"B","channel":"paper"}"#)]),
+            form(vec![Part::metadata(
+                r#"{"sender":{"name":" "},"subject":"B","channel":"paper"}"#,
+            )]),
             StatusCode::BAD_REQUEST,
             "sender.name is required",
         ),
         (
-            multipart(&[("metadata", None, "application/json", meta.as_bytes()), ("document", Some("big.pdf"), "application/pdf", &[0u8; 2000])]),
+            form(vec![
+                Part::metadata(&meta),
+                Part::document("big.pdf", [0u8; 2000]),
+            ]),
             StatusCode::PAYLOAD_TOO_LARGE,
             "larger than the limit",
         ),
         (
-            multipart(&[("metadata", None, "application/json", meta.as_bytes()), ("document", Some("empty.pdf"), "application/pdf", b"")]),
+            form(vec![
+                Part::metadata(&meta),
+                Part::document("empty.pdf", b""),
+            ]),
             StatusCode::BAD_REQUEST,
             "empty",
         ),
         (
-            multipart(&[("metadata", None, "application/json", meta.as_bytes()), ("document", Some("../../etc/passwd"), "text/plain", b"x")]),
+            form(vec![
+                Part::metadata(&meta),
+                Part::file("document", "../../etc/passwd", "text/plain", b"x"),
+            ]),
             StatusCode::BAD_REQUEST,
             "folder",
         ),
         (
-            multipart(&[("metadata", None, "application/json", meta.as_bytes()), ("surprise", None, "text/plain", b"x")]),
+            form(vec![
+                Part::metadata(&meta),
+                Part::new("surprise", None, Some("text/plain"), b"x"),
+            ]),
             StatusCode::BAD_REQUEST,
             "unexpected parts",
         ),
-        (b"--sijil-test-boundary\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{\"sen".to_vec(), StatusCode::BAD_REQUEST, "multipart"),
+        (
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{{\"sen"
+            )
+            .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "multipart",
+        ),
     ];
     for (body, status, needle) in cases {
-        let response = call_service(&service, register_request(&s.clerk, body).to_request()).await;
+        let response = app.call(register_body(&app.clerk, body)).await;
         assert_problem(response, status, needle).await;
     }
     assert_eq!(
-        s.registry.checkpoint().unwrap().tree_size,
+        app.registry.checkpoint().unwrap().tree_size,
         0,
         "nothing may be registered"
     );
@@ -216,54 +165,35 @@ async fn registration_refuses_bad_requests_with_problems_and_registers_nothing()
 /// `WebSettings::check` demands, a document of the largest accepted size with
 /// full metadata is registered, and a body of exactly the limit is accepted
 /// while one byte more is refused, with or without a Content-Length.
-#[actix_web::test]
-async fn requests_up_to_the_limit_are_registered_and_one_byte_more_is_refused() {
-    let s = setup();
-    let mut settings = WebSettings::new("https://bo.test.example");
+async fn requests_up_to_the_limit_are_registered_and_one_byte_more_is_refused(backend: Backend) {
+    let mut settings = WebSettings::new(PUBLIC_URL);
     // Over 256 KiB: stored as a file, not with the letter.
     settings.max_document_bytes = 300 * 1024;
     settings.max_request_bytes =
         settings.max_document_bytes + sijil_web::state::REQUEST_OVERHEAD_BYTES;
     settings.check().unwrap();
     let (max_document, limit) = (settings.max_document_bytes, settings.max_request_bytes);
-    let state = AppState::new(s.registry.clone(), settings);
-    let service = init_service(app(state)).await;
-    let meta = json!({
-        "sender": {"name": "N".repeat(200), "address": "A".repeat(500), "email": "a@example.ma", "national_id": "AB123456"},
-        "reference": "R".repeat(100), "addressee": "D".repeat(200), "subject": "S".repeat(500),
-        "channel": "paper", "letter_date": "2026-01-15", "notes": "ن".repeat(5000),
-    })
-    .to_string();
+    let app = TestApp::with_settings(backend, settings).await;
+    let meta = fixtures::full();
     let largest = vec![b'x'; max_document as usize];
-    let body = multipart(&[
-        ("metadata", None, "application/json", meta.as_bytes()),
-        ("document", Some("largest.pdf"), "application/pdf", &largest),
-    ]);
-    let response = call_service(
-        &service,
-        register_request(&s.clerk, body.clone()).to_request(),
-    )
-    .await;
+    let form = Multipart::new()
+        .metadata(&meta)
+        .document("largest.pdf", &largest);
+    let response = app.call(register_request(&app.clerk, &form)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let mut chunked = register_request(&s.clerk, body).to_request();
+    let mut chunked = register_request(&app.clerk, &form).to_request();
     chunked.headers_mut().remove("content-length");
-    let response = call_service(&service, chunked).await;
+    let response = app.call(chunked).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
     // Documents that fill the body to exactly `limit + extra` bytes.
     let body_of = |extra: u64| {
         let sizes = |sizes: &[u64]| {
-            let documents: Vec<Vec<u8>> = sizes.iter().map(|n| vec![b'y'; *n as usize]).collect();
-            let mut parts = vec![("metadata", None, "application/json", meta.as_bytes())];
-            parts.extend(documents.iter().enumerate().map(|(i, d)| {
-                (
-                    "document",
-                    Some(if i % 2 == 0 { "a.pdf" } else { "b.pdf" }),
-                    "application/pdf",
-                    &d[..],
-                )
-            }));
-            multipart(&parts)
+            let documents = sizes.iter().enumerate().map(|(i, n)| {
+                let file_name = if i % 2 == 0 { "a.pdf" } else { "b.pdf" };
+                Part::document(file_name, vec![b'y'; *n as usize])
+            });
+            Multipart::new().metadata(&meta).parts(documents).body()
         };
         let mut n = 1;
         loop {
@@ -279,70 +209,52 @@ async fn requests_up_to_the_limit_are_registered_and_one_byte_more_is_refused() 
             n += 1;
         }
     };
-    let response = call_service(
-        &service,
-        register_request(&s.clerk, body_of(0)).to_request(),
-    )
-    .await;
+    let response = app.call(register_body(&app.clerk, body_of(0))).await;
     assert_eq!(
         response.status(),
         StatusCode::CREATED,
         "a body of exactly the limit"
     );
-    let mut chunked = register_request(&s.clerk, body_of(0)).to_request();
+    let mut chunked = register_body(&app.clerk, body_of(0)).to_request();
     chunked.headers_mut().remove("content-length");
-    let response = call_service(&service, chunked).await;
+    let response = app.call(chunked).await;
     assert_eq!(
         response.status(),
         StatusCode::CREATED,
         "a chunked body of exactly the limit"
     );
-    let response = call_service(
-        &service,
-        register_request(&s.clerk, body_of(1)).to_request(),
-    )
-    .await;
+    let response = app.call(register_body(&app.clerk, body_of(1))).await;
     assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "Content-Length").await;
-    let mut chunked = register_request(&s.clerk, body_of(1)).to_request();
+    let mut chunked = register_body(&app.clerk, body_of(1)).to_request();
     chunked.headers_mut().remove("content-length");
-    let response = call_service(&service, chunked).await;
+    let response = app.call(chunked).await;
     assert_problem(
         response,
         StatusCode::PAYLOAD_TOO_LARGE,
         "request is larger than the limit",
     )
     .await;
-    assert_eq!(s.registry.checkpoint().unwrap().tree_size, 4);
+    assert_eq!(app.registry.checkpoint().unwrap().tree_size, 4);
 }
 
-#[actix_web::test]
-async fn the_clerk_api_needs_a_valid_token_of_the_right_role() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let meta = metadata("A");
-    let body = || multipart(&[("metadata", None, "application/json", meta.as_bytes())]);
+async fn the_clerk_api_needs_a_valid_token_of_the_right_role(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let form = Multipart::new().metadata(&fixtures::letter("A"));
     let no_token = TestRequest::post()
         .uri("/api/v1/letters")
-        .insert_header((
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        ))
-        .set_payload(body())
+        .insert_header(("Content-Type", form.content_type()))
+        .set_payload(form.body())
         .to_request();
-    let response = call_service(&service, no_token).await;
+    let response = app.call(no_token).await;
     assert!(response.headers().contains_key("www-authenticate"));
     assert_problem(response, StatusCode::UNAUTHORIZED, "Bearer").await;
-    let response = call_service(
-        &service,
-        register_request("sijil_wrong", body()).to_request(),
-    )
-    .await;
+    let response = app.call(register_request("sijil_wrong", &form)).await;
     assert_problem(response, StatusCode::UNAUTHORIZED, "not valid").await;
-    let response = call_service(&service, register_request(&s.auditor, body()).to_request()).await;
+    let response = app.call(register_request(&app.auditor, &form)).await;
     assert_problem(response, StatusCode::FORBIDDEN, "auditor").await;
     // Revoked tokens stop working at once.
-    s.registry.revoke_token("Amina").unwrap();
-    let response = call_service(&service, register_request(&s.clerk, body()).to_request()).await;
+    app.registry.revoke_token("Amina").unwrap();
+    let response = app.call(register_request(&app.clerk, &form)).await;
     assert_problem(response, StatusCode::UNAUTHORIZED, "revoked").await;
     for uri in [
         "/api/v1/letters",
@@ -350,15 +262,13 @@ async fn the_clerk_api_needs_a_valid_token_of_the_right_role() {
         "/api/v1/letters/BO-2026-000001/documents/1",
         "/api/v1/register.csv?from=2026-01-01&to=2026-12-31",
     ] {
-        let response = call_service(&service, TestRequest::get().uri(uri).to_request()).await;
+        let response = app.call(TestRequest::get().uri(uri).to_request()).await;
         assert_problem(response, StatusCode::UNAUTHORIZED, "Bearer").await;
     }
 }
 
-#[actix_web::test]
-async fn repeated_wrong_tokens_are_rate_limited_per_client() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
+async fn repeated_wrong_tokens_are_rate_limited_per_client(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let peer = "198.51.100.7:4000".parse().unwrap();
     let attempt = |token: &str| {
         TestRequest::get()
@@ -367,47 +277,45 @@ async fn repeated_wrong_tokens_are_rate_limited_per_client() {
             .insert_header(("Authorization", format!("Bearer {token}")))
             .to_request()
     };
-    for _ in 0..5 {
+    for _ in 0..FAILURES_PER_MINUTE {
         assert_eq!(
-            call_service(&service, attempt("sijil_guess"))
-                .await
-                .status(),
+            app.call(attempt("sijil_guess")).await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    let response = call_service(&service, attempt("sijil_guess")).await;
+    let response = app.call(attempt("sijil_guess")).await;
     assert!(response.headers().contains_key("retry-after"));
     assert_problem(response, StatusCode::TOO_MANY_REQUESTS, "too many").await;
     // Even the right token waits: the limit is per address, not per token.
     assert_eq!(
-        call_service(&service, attempt(&s.clerk)).await.status(),
+        app.call(attempt(&app.clerk)).await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
     let other = TestRequest::get()
         .uri("/api/v1/letters")
         .peer_addr("198.51.100.8:4000".parse().unwrap())
-        .insert_header(("Authorization", format!("Bearer {}", s.clerk)))
+        .insert_header(("Authorization", format!("Bearer {}", app.clerk)))
         .to_request();
-    assert_eq!(call_service(&service, other).await.status(), StatusCode::OK);
+    assert_eq!(app.call(other).await.status(), StatusCode::OK);
 }
 
-#[actix_web::test]
-async fn receipt_lookups_show_personal_data_only_with_the_access_code() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let registered = register(&service, &s.clerk, "Fatima Zahra", b"%PDF scanned").await;
+async fn receipt_lookups_show_personal_data_only_with_the_access_code(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let registered = app
+        .register(&app.clerk, "Fatima Zahra", b"%PDF scanned")
+        .await;
     let number = registered["number"].as_str().unwrap();
     let code = registered["access_code"].as_str().unwrap();
 
-    let response = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/api/v1/receipts/{number}"))
-            .to_request(),
-    )
-    .await;
+    let response = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("/api/v1/receipts/{number}"))
+                .to_request(),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let text = String::from_utf8(read_body(response).await.to_vec()).unwrap();
+    let text = text_of(response).await;
     assert!(
         !text.contains("Fatima") && !text.contains("AB123456") && !text.contains("plainte.pdf"),
         "{text}"
@@ -416,13 +324,13 @@ async fn receipt_lookups_show_personal_data_only_with_the_access_code() {
     assert_eq!(public["status"], "registered");
     assert!(public["bundle"]["receipt"].is_string() && public.get("metadata").is_none());
 
-    let response = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/api/v1/receipts/{number}?code={code}"))
-            .to_request(),
-    )
-    .await;
+    let response = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("/api/v1/receipts/{number}?code={code}"))
+                .to_request(),
+        )
+        .await;
     let private = json_of(response).await;
     assert_eq!(private["metadata"]["sender"]["name"], "Fatima Zahra");
     assert_eq!(private["documents"][0]["file_name"], "plainte.pdf");
@@ -433,49 +341,47 @@ async fn receipt_lookups_show_personal_data_only_with_the_access_code() {
         .insert_header(("X-Access-Code", code.to_lowercase()))
         .to_request();
     assert_eq!(
-        json_of(call_service(&service, by_header).await).await["metadata"]["subject"],
+        json_of(app.call(by_header).await).await["metadata"]["subject"],
         "Demande de relogement"
     );
 
-    let wrong = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/api/v1/receipts/{number}?code=0000-0000-0000"))
-            .to_request(),
-    )
-    .await;
+    let wrong = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("/api/v1/receipts/{number}?code=0000-0000-0000"))
+                .to_request(),
+        )
+        .await;
     assert_problem(wrong, StatusCode::FORBIDDEN, "does not match").await;
-    let malformed = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/api/v1/receipts/{number}?code=hello"))
-            .to_request(),
-    )
-    .await;
+    let malformed = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("/api/v1/receipts/{number}?code=hello"))
+                .to_request(),
+        )
+        .await;
     assert_problem(malformed, StatusCode::BAD_REQUEST, "access code").await;
-    let unknown = call_service(
-        &service,
-        TestRequest::get()
-            .uri("/api/v1/receipts/BO-1999-000001")
-            .to_request(),
-    )
-    .await;
+    let unknown = app
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/receipts/BO-1999-000001")
+                .to_request(),
+        )
+        .await;
     assert_problem(unknown, StatusCode::NOT_FOUND, "BO-1999-000001").await;
-    let extra = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/api/v1/receipts/{number}?codes=1"))
-            .to_request(),
-    )
-    .await;
+    let extra = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("/api/v1/receipts/{number}?codes=1"))
+                .to_request(),
+        )
+        .await;
     assert_problem(extra, StatusCode::BAD_REQUEST, "invalid query").await;
 }
 
-#[actix_web::test]
-async fn wrong_access_codes_are_rate_limited() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let registered = register(&service, &s.clerk, "Fatima", b"doc").await;
+async fn wrong_access_codes_are_rate_limited(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let registered = app.register(&app.clerk, "Fatima", b"doc").await;
     let number = registered["number"].as_str().unwrap();
     let peer = "203.0.113.9:5000".parse().unwrap();
     let guess = || {
@@ -484,30 +390,24 @@ async fn wrong_access_codes_are_rate_limited() {
             .peer_addr(peer)
             .to_request()
     };
-    for _ in 0..5 {
-        assert_eq!(
-            call_service(&service, guess()).await.status(),
-            StatusCode::FORBIDDEN
-        );
+    for _ in 0..FAILURES_PER_MINUTE {
+        assert_eq!(app.call(guess()).await.status(), StatusCode::FORBIDDEN);
     }
     assert_problem(
-        call_service(&service, guess()).await,
+        app.call(guess()).await,
         StatusCode::TOO_MANY_REQUESTS,
         "too many",
     )
     .await;
 }
 
-#[actix_web::test]
-async fn receipts_are_found_by_document_hash() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    register(&service, &s.clerk, "A", b"shared document").await;
-    register(&service, &s.clerk, "B", b"other document").await;
+async fn receipts_are_found_by_document_hash(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register(&app.clerk, "A", b"shared document").await;
+    app.register(&app.clerk, "B", b"other document").await;
     let sha = sijil_receipt::sha256_hex(b"shared document");
     let body = json_of(
-        call_service(
-            &service,
+        app.call(
             TestRequest::get()
                 .uri(&format!("/api/v1/receipts?sha256={sha}"))
                 .to_request(),
@@ -518,8 +418,7 @@ async fn receipts_are_found_by_document_hash() {
     assert_eq!(body["receipts"].as_array().unwrap().len(), 1);
     assert!(body["receipts"][0].get("metadata").is_none());
     let none = json_of(
-        call_service(
-            &service,
+        app.call(
             TestRequest::get()
                 .uri(&format!("/api/v1/receipts?sha256={}", "0".repeat(64)))
                 .to_request(),
@@ -528,27 +427,23 @@ async fn receipts_are_found_by_document_hash() {
     )
     .await;
     assert_eq!(none["receipts"].as_array().unwrap().len(), 0);
-    let bad = call_service(
-        &service,
-        TestRequest::get()
-            .uri("/api/v1/receipts?sha256=xyz")
-            .to_request(),
-    )
-    .await;
+    let bad = app
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/receipts?sha256=xyz")
+                .to_request(),
+        )
+        .await;
     assert_problem(bad, StatusCode::BAD_REQUEST, "64 hexadecimal").await;
-    let missing = call_service(
-        &service,
-        TestRequest::get().uri("/api/v1/receipts").to_request(),
-    )
-    .await;
+    let missing = app
+        .call(TestRequest::get().uri("/api/v1/receipts").to_request())
+        .await;
     assert_problem(missing, StatusCode::BAD_REQUEST, "sha256").await;
 }
 
-#[actix_web::test]
-async fn verify_answers_each_check_for_bundles_and_bare_receipts() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let registered = register(&service, &s.clerk, "A", b"the document").await;
+async fn verify_answers_each_check_for_bundles_and_bare_receipts(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let registered = app.register(&app.clerk, "A", b"the document").await;
     let mut bundle = registered["bundle"].clone();
     let sha = sijil_receipt::sha256_hex(b"the document");
     bundle["documents"] = json!([{"sha256": sha, "size": 12}]);
@@ -559,7 +454,7 @@ async fn verify_answers_each_check_for_bundles_and_bare_receipts() {
             .to_request()
     };
 
-    let answer = json_of(call_service(&service, verify(bundle.clone())).await).await;
+    let answer = json_of(app.call(verify(bundle.clone())).await).await;
     assert_eq!(answer["verdict"], "valid", "{answer}");
     let names: Vec<&str> = answer["checks"]
         .as_array()
@@ -579,7 +474,7 @@ async fn verify_answers_each_check_for_bundles_and_bare_receipts() {
     }
 
     let bare = json!({"receipt": registered["bundle"]["receipt"], "documents": [{"sha256": sijil_receipt::sha256_hex(b"another")}]});
-    let answer = json_of(call_service(&service, verify(bare)).await).await;
+    let answer = json_of(app.call(verify(bare)).await).await;
     assert_eq!(answer["verdict"], "invalid");
     let failed: Vec<&str> = answer["checks"]
         .as_array()
@@ -593,7 +488,7 @@ async fn verify_answers_each_check_for_bundles_and_bare_receipts() {
     let mut forged = bundle.clone();
     // Another receipt's signature on this payload: a forgery.
     let receipt = forged["receipt"].as_str().unwrap().to_owned();
-    let other = register(&service, &s.clerk, "B", b"another document").await;
+    let other = app.register(&app.clerk, "B", b"another document").await;
     let other_signature = other["bundle"]["receipt"]
         .as_str()
         .unwrap()
@@ -603,23 +498,22 @@ async fn verify_answers_each_check_for_bundles_and_bare_receipts() {
         .to_owned();
     let (signed, _) = receipt.rsplit_once('.').unwrap();
     forged["receipt"] = format!("{signed}.{other_signature}").into();
-    let answer = json_of(call_service(&service, verify(forged)).await).await;
+    let answer = json_of(app.call(verify(forged)).await).await;
     assert_eq!(answer["verdict"], "invalid");
 
-    let garbage =
-        json_of(call_service(&service, verify(json!({"receipt": "not.a.jws"}))).await).await;
+    let garbage = json_of(app.call(verify(json!({"receipt": "not.a.jws"}))).await).await;
     assert_eq!(garbage["verdict"], "invalid");
 
     let half = json!({"receipt": registered["bundle"]["receipt"], "checkpoint": "x"});
     assert_problem(
-        call_service(&service, verify(half)).await,
+        app.call(verify(half)).await,
         StatusCode::BAD_REQUEST,
         "both",
     )
     .await;
     let unknown_field = json!({"receipt": "x", "evil": true});
     assert_problem(
-        call_service(&service, verify(unknown_field)).await,
+        app.call(verify(unknown_field)).await,
         StatusCode::BAD_REQUEST,
         "evil",
     )
@@ -630,30 +524,27 @@ async fn verify_answers_each_check_for_bundles_and_bare_receipts() {
         .set_payload("x")
         .to_request();
     assert_problem(
-        call_service(&service, not_json).await,
+        app.call(not_json).await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "application/json",
     )
     .await;
     let bad_hash = json!({"receipt": "x", "documents": [{"sha256": "zz"}]});
     assert_problem(
-        call_service(&service, verify(bad_hash)).await,
+        app.call(verify(bad_hash)).await,
         StatusCode::BAD_REQUEST,
         "SHA-256",
     )
     .await;
 }
 
-#[actix_web::test]
-async fn verify_accepts_receipts_of_rotated_keys() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let before = register(&service, &s.clerk, "A", b"doc a").await;
-    s.registry.rotate_key().unwrap();
-    register(&service, &s.clerk, "B", b"doc b").await;
+async fn verify_accepts_receipts_of_rotated_keys(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let before = app.register(&app.clerk, "A", b"doc a").await;
+    app.registry.rotate_key().unwrap();
+    app.register(&app.clerk, "B", b"doc b").await;
     let answer = json_of(
-        call_service(
-            &service,
+        app.call(
             TestRequest::post()
                 .uri("/api/v1/verify")
                 .set_json(before["bundle"].clone())
@@ -664,8 +555,7 @@ async fn verify_accepts_receipts_of_rotated_keys() {
     .await;
     assert_eq!(answer["verdict"], "valid", "{answer}");
     let jwks = json_of(
-        call_service(
-            &service,
+        app.call(
             TestRequest::get()
                 .uri("/.well-known/jwks.json")
                 .to_request(),
@@ -676,26 +566,19 @@ async fn verify_accepts_receipts_of_rotated_keys() {
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
 }
 
-#[actix_web::test]
-async fn the_log_endpoints_serve_checkpoints_proofs_entries_and_keys() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
+async fn the_log_endpoints_serve_checkpoints_proofs_entries_and_keys(backend: Backend) {
+    let app = TestApp::new(backend).await;
     for i in 0..5 {
-        register(
-            &service,
-            &s.clerk,
-            &format!("S{i}"),
-            format!("doc {i}").as_bytes(),
+        app.register(&app.clerk, &format!("S{i}"), format!("doc {i}").as_bytes())
+            .await;
+    }
+    let response = app
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/log/checkpoint")
+                .to_request(),
         )
         .await;
-    }
-    let response = call_service(
-        &service,
-        TestRequest::get()
-            .uri("/api/v1/log/checkpoint")
-            .to_request(),
-    )
-    .await;
     assert!(response
         .headers()
         .get("content-type")
@@ -703,15 +586,12 @@ async fn the_log_endpoints_serve_checkpoints_proofs_entries_and_keys() {
         .to_str()
         .unwrap()
         .starts_with("text/plain"));
-    let note = String::from_utf8(read_body(response).await.to_vec()).unwrap();
+    let note = text_of(response).await;
     assert!(note.starts_with("bo.test.example\n5\n"), "{note}");
     let key = String::from_utf8(
         read_body(
-            call_service(
-                &service,
-                TestRequest::get().uri("/api/v1/log/key").to_request(),
-            )
-            .await,
+            app.call(TestRequest::get().uri("/api/v1/log/key").to_request())
+                .await,
         )
         .await
         .to_vec(),
@@ -721,8 +601,7 @@ async fn the_log_endpoints_serve_checkpoints_proofs_entries_and_keys() {
     sijil_receipt::checkpoint::Checkpoint::open(&note, &[verifier]).unwrap();
 
     let proof = json_of(
-        call_service(
-            &service,
+        app.call(
             TestRequest::get()
                 .uri("/api/v1/log/proof/inclusion?index=2&tree_size=5")
                 .to_request(),
@@ -733,8 +612,7 @@ async fn the_log_endpoints_serve_checkpoints_proofs_entries_and_keys() {
     assert_eq!(proof["index"], 2);
     assert_eq!(proof["hashes"].as_array().unwrap().len(), 3);
     let consistency = json_of(
-        call_service(
-            &service,
+        app.call(
             TestRequest::get()
                 .uri("/api/v1/log/proof/consistency?from=3&to=5")
                 .to_request(),
@@ -747,16 +625,14 @@ async fn the_log_endpoints_serve_checkpoints_proofs_entries_and_keys() {
         (Some(3), Some(5))
     );
 
-    let entry = call_service(
-        &service,
-        TestRequest::get().uri("/api/v1/log/entries/4").to_request(),
-    )
-    .await;
+    let entry = app
+        .call(TestRequest::get().uri("/api/v1/log/entries/4").to_request())
+        .await;
     assert_eq!(
         entry.headers().get("content-type").unwrap(),
         "application/jose"
     );
-    let jws = String::from_utf8(read_body(entry).await.to_vec()).unwrap();
+    let jws = text_of(entry).await;
     assert_eq!(jws.split('.').count(), 3);
 
     for (uri, status, needle) in [
@@ -812,17 +688,18 @@ async fn the_log_endpoints_serve_checkpoints_proofs_entries_and_keys() {
         ),
         ("/api/v1/nothing-here", StatusCode::NOT_FOUND, "no endpoint"),
     ] {
-        let response = call_service(&service, TestRequest::get().uri(uri).to_request()).await;
+        let response = app.call(TestRequest::get().uri(uri).to_request()).await;
         assert_problem(response, status, needle).await;
     }
 }
 
-#[actix_web::test]
-async fn clerks_read_the_register_letters_documents_and_csv() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let first = register(&service, &s.clerk, "Fatima Zahra", b"first document").await;
-    register(&service, &s.clerk, "Ahmed Alaoui", b"second document").await;
+async fn clerks_read_the_register_letters_documents_and_csv(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let first = app
+        .register(&app.clerk, "Fatima Zahra", b"first document")
+        .await;
+    app.register(&app.clerk, "Ahmed Alaoui", b"second document")
+        .await;
     let number = first["number"].as_str().unwrap();
     let get = |uri: String, token: &str| {
         TestRequest::get()
@@ -831,21 +708,19 @@ async fn clerks_read_the_register_letters_documents_and_csv() {
             .to_request()
     };
     let letter = json_of(
-        call_service(
-            &service,
-            get(format!("/api/v1/letters/{number}"), &s.auditor),
-        )
-        .await,
+        app.call(get(format!("/api/v1/letters/{number}"), &app.auditor))
+            .await,
     )
     .await;
     assert_eq!(letter["metadata"]["sender"]["name"], "Fatima Zahra");
     assert_eq!(letter["access_code"], first["access_code"]);
 
-    let document = call_service(
-        &service,
-        get(format!("/api/v1/letters/{number}/documents/1"), &s.clerk),
-    )
-    .await;
+    let document = app
+        .call(get(
+            format!("/api/v1/letters/{number}/documents/1"),
+            &app.clerk,
+        ))
+        .await;
     assert_eq!(document.status(), StatusCode::OK);
     assert_eq!(
         document.headers().get("content-type").unwrap(),
@@ -859,53 +734,51 @@ async fn clerks_read_the_register_letters_documents_and_csv() {
         .unwrap()
         .contains("plainte.pdf"));
     assert_eq!(read_body(document).await.as_ref(), b"first document");
-    let missing = call_service(
-        &service,
-        get(format!("/api/v1/letters/{number}/documents/2"), &s.clerk),
-    )
-    .await;
+    let missing = app
+        .call(get(
+            format!("/api/v1/letters/{number}/documents/2"),
+            &app.clerk,
+        ))
+        .await;
     assert_problem(missing, StatusCode::NOT_FOUND, "no document 2").await;
-    let unknown = call_service(
-        &service,
-        get("/api/v1/letters/BO-1999-000009".into(), &s.clerk),
-    )
-    .await;
+    let unknown = app
+        .call(get("/api/v1/letters/BO-1999-000009".into(), &app.clerk))
+        .await;
     assert_problem(unknown, StatusCode::NOT_FOUND, "BO-1999-000009").await;
 
-    let page = json_of(call_service(&service, get("/api/v1/letters".into(), &s.clerk)).await).await;
+    let page = json_of(app.call(get("/api/v1/letters".into(), &app.clerk)).await).await;
     assert_eq!(page["letters"].as_array().unwrap().len(), 2);
     assert_eq!(
         page["letters"][0]["metadata"]["sender"]["name"], "Ahmed Alaoui",
         "newest first"
     );
-    let found =
-        json_of(call_service(&service, get("/api/v1/letters?q=fatima".into(), &s.clerk)).await)
-            .await;
+    let found = json_of(
+        app.call(get("/api/v1/letters?q=fatima".into(), &app.clerk))
+            .await,
+    )
+    .await;
     assert_eq!(found["letters"].as_array().unwrap().len(), 1);
     let by_number = json_of(
-        call_service(
-            &service,
-            get(format!("/api/v1/letters?q={number}"), &s.clerk),
-        )
-        .await,
+        app.call(get(format!("/api/v1/letters?q={number}"), &app.clerk))
+            .await,
     )
     .await;
     assert_eq!(by_number["letters"][0]["number"], number);
-    let percent =
-        json_of(call_service(&service, get("/api/v1/letters?q=%25".into(), &s.clerk)).await).await;
+    let percent = json_of(
+        app.call(get("/api/v1/letters?q=%25".into(), &app.clerk))
+            .await,
+    )
+    .await;
     assert_eq!(
         percent["letters"].as_array().unwrap().len(),
         0,
         "% is searched literally"
     );
     let old = json_of(
-        call_service(
-            &service,
-            get(
-                "/api/v1/letters?from=2000-01-01&to=2000-12-31".into(),
-                &s.clerk,
-            ),
-        )
+        app.call(get(
+            "/api/v1/letters?from=2000-01-01&to=2000-12-31".into(),
+            &app.clerk,
+        ))
         .await,
     )
     .await;
@@ -920,21 +793,19 @@ async fn clerks_read_the_register_letters_documents_and_csv() {
         ("/api/v1/register.csv?from=2026-01-01", "to"),
     ] {
         assert_problem(
-            call_service(&service, get(uri.into(), &s.clerk)).await,
+            app.call(get(uri.into(), &app.clerk)).await,
             StatusCode::BAD_REQUEST,
             needle,
         )
         .await;
     }
 
-    let csv = call_service(
-        &service,
-        get(
+    let csv = app
+        .call(get(
             "/api/v1/register.csv?from=2000-01-01&to=2100-01-01".into(),
-            &s.auditor,
-        ),
-    )
-    .await;
+            &app.auditor,
+        ))
+        .await;
     assert_eq!(csv.status(), StatusCode::OK);
     assert!(csv
         .headers()
@@ -943,7 +814,7 @@ async fn clerks_read_the_register_letters_documents_and_csv() {
         .to_str()
         .unwrap()
         .starts_with("text/csv"));
-    let text = String::from_utf8(read_body(csv).await.to_vec()).unwrap();
+    let text = text_of(csv).await;
     assert_eq!(text.lines().count(), 3);
     assert!(
         text.contains("Fatima Zahra")
@@ -951,12 +822,12 @@ async fn clerks_read_the_register_letters_documents_and_csv() {
     );
 }
 
-#[actix_web::test]
-async fn health_metrics_and_security_headers() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    register(&service, &s.clerk, "A", b"doc").await;
-    let health = call_service(&service, TestRequest::get().uri("/healthz").to_request()).await;
+async fn health_metrics_and_security_headers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register(&app.clerk, "A", b"doc").await;
+    let health = app
+        .call(TestRequest::get().uri("/healthz").to_request())
+        .await;
     for header in [
         "content-security-policy",
         "x-content-type-options",
@@ -974,9 +845,12 @@ async fn health_metrics_and_security_headers() {
         .contains("frame-ancestors 'none'"));
     assert_eq!(json_of(health).await["tree_size"], 1);
     let metrics = String::from_utf8(
-        read_body(call_service(&service, TestRequest::get().uri("/metrics").to_request()).await)
-            .await
-            .to_vec(),
+        read_body(
+            app.call(TestRequest::get().uri("/metrics").to_request())
+                .await,
+        )
+        .await
+        .to_vec(),
     )
     .unwrap();
     for line in [
@@ -1005,16 +879,11 @@ fn refs(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-#[actix_web::test]
-async fn the_openapi_document_is_valid_and_lists_every_route() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
+async fn the_openapi_document_is_valid_and_lists_every_route(backend: Backend) {
+    let app = TestApp::new(backend).await;
     let api = json_of(
-        call_service(
-            &service,
-            TestRequest::get().uri("/api/v1/openapi.json").to_request(),
-        )
-        .await,
+        app.call(TestRequest::get().uri("/api/v1/openapi.json").to_request())
+            .await,
     )
     .await;
     assert_eq!(api["openapi"], "3.1.0");
@@ -1076,7 +945,7 @@ async fn the_openapi_document_is_valid_and_lists_every_route() {
             .replace("{number}", "BO-2026-000001")
             .replace("{index}", "0")
             .replace("{n}", "1");
-        let response = call_service(&service, request.uri(&uri).to_request()).await;
+        let response = app.call(request.uri(&uri).to_request()).await;
         let body = read_body(response).await;
         assert!(
             !String::from_utf8_lossy(&body).contains("no endpoint"),
@@ -1100,50 +969,56 @@ async fn the_openapi_document_is_valid_and_lists_every_route() {
     );
 }
 
-/// The OpenAPI document of `service`.
-async fn openapi_of<S, B>(service: &S) -> Value
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+/// The OpenAPI document the application serves.
+async fn openapi_of(app: &TestApp) -> Value {
     json_of(
-        call_service(
-            service,
-            TestRequest::get().uri("/api/v1/openapi.json").to_request(),
-        )
-        .await,
+        app.call(TestRequest::get().uri("/api/v1/openapi.json"))
+            .await,
     )
     .await
 }
 
-#[actix_web::test]
-async fn a_known_path_with_another_method_is_405_with_allow() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    register(&service, &s.clerk, "A", b"doc").await;
+async fn a_known_path_with_another_method_is_405_with_allow(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register(&app.clerk, "A", b"doc").await;
 
-    // Every path of the document, with every method it does not declare.
-    let api = openapi_of(&service).await;
+    // Every path of the document, with every method it does not declare
+    // (HEAD is answered wherever GET is, RFC 9110 §9.3.2: Allow lists it
+    // after GET, and it is no 405).
+    let api = openapi_of(&app).await;
     let methods = [
         "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
     ];
     let mut tried = 0;
     for (template, item) in api["paths"].as_object().unwrap() {
+        let answers_get = item.get("get").is_some();
         let declared: Vec<&str> = methods
             .into_iter()
-            .filter(|m| item.get(m.to_lowercase()).is_some())
+            .filter(|m| item.get(m.to_lowercase()).is_some() || (*m == "HEAD" && answers_get))
             .collect();
         let uri = template
             .replace("{number}", "BO-2026-000001")
             .replace("{index}", "0")
             .replace("{n}", "1");
+        if answers_get {
+            let head = TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri(&uri)
+                .insert_header(("Authorization", format!("Bearer {}", app.clerk)));
+            let response = app.call(head).await;
+            assert_ne!(
+                response.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "HEAD {uri}"
+            );
+        }
         for method in methods.into_iter().filter(|m| !declared.contains(m)) {
             let request = TestRequest::default()
                 .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
                 .uri(&uri)
-                .insert_header(("Authorization", format!("Bearer {}", s.clerk)))
+                .insert_header(("Authorization", format!("Bearer {}", app.clerk)))
                 .to_request();
-            let response = call_service(&service, request).await;
+            let response = app.call(request).await;
             let allow = response
                 .headers()
                 .get("allow")
@@ -1153,7 +1028,13 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
                 Some(declared.join(", ").as_str()),
                 "{method} {uri}: Allow"
             );
-            assert_problem(response, StatusCode::METHOD_NOT_ALLOWED, method).await;
+            if method == "HEAD" {
+                // The answer to HEAD has the headers of the answer to GET, no body.
+                assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{uri}");
+                assert!(read_body(response).await.is_empty(), "HEAD {uri}");
+            } else {
+                assert_problem(response, StatusCode::METHOD_NOT_ALLOWED, method).await;
+            }
             tried += 1;
         }
     }
@@ -1161,20 +1042,20 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
 
     // The examples of the finding, with their detail.
     for (method, uri, allow) in [
-        ("DELETE", "/api/v1/log/checkpoint", "GET"),
-        ("POST", "/api/v1/receipts/BO-2026-999999", "GET"),
-        ("PUT", "/api/v1/letters", "GET, POST"),
+        ("DELETE", "/api/v1/log/checkpoint", "GET, HEAD"),
+        ("POST", "/api/v1/receipts/BO-2026-999999", "GET, HEAD"),
+        ("PUT", "/api/v1/letters", "GET, HEAD, POST"),
         ("GET", "/api/v1/verify", "POST"),
-        ("POST", "/.well-known/jwks.json", "GET"),
-        ("DELETE", "/api/v1/letters/x/documents/1", "GET"),
+        ("POST", "/.well-known/jwks.json", "GET, HEAD"),
+        ("DELETE", "/api/v1/letters/x/documents/1", "GET, HEAD"),
         // Routed on the decoded path, as actix does.
-        ("DELETE", "/api/v1/%6Cog/checkpoint", "GET"),
+        ("DELETE", "/api/v1/%6Cog/checkpoint", "GET, HEAD"),
     ] {
         let request = TestRequest::default()
             .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
             .uri(uri)
             .to_request();
-        let response = call_service(&service, request).await;
+        let response = app.call(request).await;
         assert_eq!(response.headers().get("allow").unwrap(), allow, "{uri}");
         assert_problem(
             response,
@@ -1195,7 +1076,7 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
             .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
             .uri(uri)
             .to_request();
-        let response = call_service(&service, request).await;
+        let response = app.call(request).await;
         assert!(response.headers().get("allow").is_none(), "{uri}");
         assert_problem(response, StatusCode::NOT_FOUND, "no endpoint").await;
     }
@@ -1203,17 +1084,17 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
     // The pages answer 405 with Allow too (actix's, without a body).
     for (method, uri, allow) in [
         ("DELETE", "/desk/login", "POST"),
-        ("DELETE", "/desk", "GET"),
-        ("POST", "/", "GET"),
+        ("DELETE", "/desk", "GET, HEAD"),
+        ("POST", "/", "GET, HEAD"),
         ("GET", "/desk/letters", "POST"),
-        ("PUT", "/r/BO-2026-000001", "GET"),
-        ("POST", "/assets/sijil.css", "GET"),
+        ("PUT", "/r/BO-2026-000001", "GET, HEAD"),
+        ("POST", "/assets/sijil.css", "GET, HEAD"),
     ] {
         let request = TestRequest::default()
             .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
             .uri(uri)
             .to_request();
-        let response = call_service(&service, request).await;
+        let response = app.call(request).await;
         assert_eq!(
             response.status(),
             StatusCode::METHOD_NOT_ALLOWED,
@@ -1226,16 +1107,14 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
 /// The problem+json answers the server gives that schemathesis found
 /// undocumented (S1–S4), and a few like them: each is given, and documented
 /// for its operation with the Problem schema.
-#[actix_web::test]
-async fn error_answers_are_the_documented_ones() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let number = register(&service, &s.clerk, "A", b"doc").await["number"]
+async fn error_answers_are_the_documented_ones(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let number = app.register(&app.clerk, "A", b"doc").await["number"]
         .as_str()
         .unwrap()
         .to_owned();
-    let api = openapi_of(&service).await;
-    let bearer = ("Authorization", format!("Bearer {}", s.clerk));
+    let api = openapi_of(&app).await;
+    let bearer = ("Authorization", format!("Bearer {}", app.clerk));
     let documents = format!("/api/v1/letters/{number}/documents");
     let too_big = format!("{{\"receipt\":\"{}\"}}", "a".repeat(1024 * 1024));
     let cases: Vec<(TestRequest, &str, &str, StatusCode, &str)> = vec![
@@ -1334,7 +1213,7 @@ async fn error_answers_are_the_documented_ones() {
         ),
     ];
     for (request, path, method, status, needle) in cases {
-        let response = call_service(&service, request.to_request()).await;
+        let response = app.call(request.to_request()).await;
         let documented = &api["paths"][path][method]["responses"][status.as_str()];
         assert!(
             documented.is_object(),
@@ -1353,14 +1232,14 @@ async fn error_answers_are_the_documented_ones() {
     }
 
     // S3: a document keeps its own media type, and the document says any.
-    let download = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{documents}/1"))
-            .insert_header(bearer.clone())
-            .to_request(),
-    )
-    .await;
+    let download = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("{documents}/1"))
+                .insert_header(bearer.clone())
+                .to_request(),
+        )
+        .await;
     assert_eq!(
         download.headers().get("content-type").unwrap(),
         "application/pdf"
@@ -1397,11 +1276,9 @@ async fn error_answers_are_the_documented_ones() {
     }
 }
 
-#[actix_web::test]
-async fn text_with_nul_characters_is_refused_with_a_problem() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let number = register(&service, &s.clerk, "A", b"doc").await["number"]
+async fn text_with_nul_characters_is_refused_with_a_problem(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let number = app.register(&app.clerk, "A", b"doc").await["number"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -1420,19 +1297,18 @@ async fn text_with_nul_characters_is_refused_with_a_problem() {
             "notes contains control characters",
         ),
     ] {
-        let body = multipart(&[("metadata", None, "application/json", metadata.as_bytes())]);
-        let response = call_service(&service, register_request(&s.clerk, body).to_request()).await;
+        let response = app.call(metadata_only(&app.clerk, metadata)).await;
         assert_problem(response, StatusCode::BAD_REQUEST, needle).await;
     }
-    let bearer = ("Authorization", format!("Bearer {}", s.clerk));
-    let response = call_service(
-        &service,
-        TestRequest::get()
-            .uri("/api/v1/letters?q=A%00")
-            .insert_header(bearer.clone())
-            .to_request(),
-    )
-    .await;
+    let bearer = ("Authorization", format!("Bearer {}", app.clerk));
+    let response = app
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/letters?q=A%00")
+                .insert_header(bearer.clone())
+                .to_request(),
+        )
+        .await;
     assert_problem(
         response,
         StatusCode::BAD_REQUEST,
@@ -1444,17 +1320,17 @@ async fn text_with_nul_characters_is_refused_with_a_problem() {
         format!("/api/v1/letters/{number}%00"),
         "/api/v1/letters/%00/documents/1".to_owned(),
     ] {
-        let response = call_service(
-            &service,
-            TestRequest::get()
-                .uri(&uri)
-                .insert_header(bearer.clone())
-                .to_request(),
-        )
-        .await;
+        let response = app
+            .call(
+                TestRequest::get()
+                    .uri(&uri)
+                    .insert_header(bearer.clone())
+                    .to_request(),
+            )
+            .await;
         assert_problem(response, StatusCode::NOT_FOUND, "no letter is registered").await;
     }
-    assert_eq!(s.registry.checkpoint().unwrap().tree_size, 1);
+    assert_eq!(app.registry.checkpoint().unwrap().tree_size, 1);
 }
 
 fn setting_request(token: &str, setting: &str, body: &str) -> TestRequest {
@@ -1465,55 +1341,45 @@ fn setting_request(token: &str, setting: &str, body: &str) -> TestRequest {
         .set_payload(body.to_owned())
 }
 
-#[actix_web::test]
-async fn an_administrator_changes_the_institution_name_as_a_signed_config_entry() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    register(&service, &s.clerk, "Fatima", b"%PDF one").await;
+async fn an_administrator_changes_the_institution_name_as_a_signed_config_entry(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.register(&app.clerk, "Fatima", b"%PDF one").await;
     let body = json!({"value": "Médiateur du Royaume"}).to_string();
-    for token in [&s.clerk, &s.auditor] {
-        let response = call_service(
-            &service,
-            setting_request(token, "institution.name", &body).to_request(),
-        )
-        .await;
+    for token in [&app.clerk, &app.auditor] {
+        let response = app
+            .call(setting_request(token, "institution.name", &body).to_request())
+            .await;
         assert_problem(response, StatusCode::FORBIDDEN, "may not").await;
     }
-    let response = call_service(
-        &service,
-        setting_request(&s.admin, "institution.motto", &body).to_request(),
-    )
-    .await;
+    let response = app
+        .call(setting_request(&app.admin, "institution.motto", &body).to_request())
+        .await;
     assert_problem(response, StatusCode::NOT_FOUND, "unknown setting").await;
     let empty = json!({"value": "  "}).to_string();
-    let response = call_service(
-        &service,
-        setting_request(&s.admin, "institution.name", &empty).to_request(),
-    )
-    .await;
+    let response = app
+        .call(setting_request(&app.admin, "institution.name", &empty).to_request())
+        .await;
     assert_problem(response, StatusCode::BAD_REQUEST, "cannot be empty").await;
     assert_eq!(
-        s.registry.checkpoint().unwrap().tree_size,
+        app.registry.checkpoint().unwrap().tree_size,
         1,
         "nothing written"
     );
 
-    let response = call_service(
-        &service,
-        setting_request(&s.admin, "institution.name", &body).to_request(),
-    )
-    .await;
+    let response = app
+        .call(setting_request(&app.admin, "institution.name", &body).to_request())
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let bundle = json_of(response).await;
     assert_eq!(bundle["inclusion_proof"]["index"], 1);
-    let verified = call_service(
-        &service,
-        TestRequest::post()
-            .uri("/api/v1/verify")
-            .set_json(&bundle)
-            .to_request(),
-    )
-    .await;
+    let verified = app
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/verify")
+                .set_json(&bundle)
+                .to_request(),
+        )
+        .await;
     let verified = json_of(verified).await;
     assert_eq!(verified["verdict"], "valid", "{verified}");
     let claims = sijil_receipt::claims::LeafClaims::from_payload(
@@ -1530,47 +1396,42 @@ async fn an_administrator_changes_the_institution_name_as_a_signed_config_entry(
         }
         other => panic!("not a config entry: {other:?}"),
     }
-    let page = call_service(&service, TestRequest::get().uri("/").to_request()).await;
-    let html = String::from_utf8(read_body(page).await.to_vec()).unwrap();
+    let page = app.call(TestRequest::get().uri("/").to_request()).await;
+    let html = text_of(page).await;
     assert!(
         html.contains("Médiateur du Royaume"),
         "the pages show the new name"
     );
-    assert!(s.registry.audit(Default::default()).unwrap().passed());
+    assert!(app.registry.audit(Default::default()).unwrap().passed());
 }
 
-#[actix_web::test]
-async fn a_record_altered_behind_the_logs_back_is_refused_without_internal_detail() {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let body = register(&service, &s.clerk, "Fatima", b"%PDF one").await;
+async fn a_record_altered_behind_the_logs_back_is_refused_without_internal_detail(
+    backend: Backend,
+) {
+    let app = TestApp::new(backend).await;
+    let body = app.register(&app.clerk, "Fatima", b"%PDF one").await;
     let number = body["number"].as_str().unwrap().to_owned();
     let code = body["access_code"].as_str().unwrap().to_owned();
-    diesel::SqliteConnection::establish(s.dir.path().join("sijil.db").to_str().unwrap())
-        .unwrap()
-        .batch_execute("UPDATE letters SET metadata = REPLACE(metadata, 'Fatima', 'Someone')")
-        .unwrap();
+    app.execute("UPDATE letters SET metadata = REPLACE(metadata, 'Fatima', 'Someone')");
     for uri in [
         format!("/api/v1/receipts/{number}?code={code}"),
         format!("/r/{number}?code={code}"),
     ] {
-        let response = call_service(&service, TestRequest::get().uri(&uri).to_request()).await;
+        let response = app.call(TestRequest::get().uri(&uri).to_request()).await;
         assert_eq!(response.status(), StatusCode::CONFLICT, "{uri}");
-        let text = String::from_utf8(read_body(response).await.to_vec()).unwrap();
+        let text = text_of(response).await;
         assert!(text.contains("does not match its log"), "{uri}: {text}");
         for internal in ["metadata", "letters", "HMAC", "metadata_sha256"] {
             assert!(!text.contains(internal), "{uri} shows {internal:?}: {text}");
         }
     }
-    let response = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/api/v1/letters/{number}"))
-            .insert_header(("Authorization", format!("Bearer {}", s.clerk)))
-            .to_request(),
-    )
-    .await;
+    let response = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("/api/v1/letters/{number}"))
+                .insert_header(("Authorization", format!("Bearer {}", app.clerk)))
+                .to_request(),
+        )
+        .await;
     assert_problem(response, StatusCode::CONFLICT, "does not match its log").await;
 }

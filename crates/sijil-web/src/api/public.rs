@@ -259,9 +259,9 @@ pub async fn verify(
 pub async fn get_checkpoint(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
     let checkpoint = read(&state.registry, move || registry.checkpoint()).await?;
+    // Cache-Control (no-cache) and ETag: crate::caching.
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
-        .insert_header(("Cache-Control", "no-cache"))
         .body(checkpoint.note))
 }
 
@@ -377,8 +377,8 @@ pub async fn log_key(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
 pub async fn get_jwks(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
     let jwks = read(&state.registry, move || registry.jwks()).await?;
+    // Cache-Control (five minutes) and ETag: crate::caching.
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
         .insert_header(("Access-Control-Allow-Origin", "*"))
         .json(jwks))
 }

@@ -4,8 +4,13 @@
 use std::sync::OnceLock;
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
+
+use crate::caching::Policy;
+
+/// How long an asset asked for without its current version may be kept.
+const UNVERSIONED: Policy = Policy::Public(3600);
 
 /// A file under `/assets/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,9 +50,8 @@ impl Asset {
         }
     }
 
-    /// The address pages link to: with a version derived from the content,
-    /// so that a new binary's assets are not hidden by an hour of caching.
-    pub fn href(self) -> String {
+    /// The version of the content: the first 48 bits of its SHA-256, in hex.
+    fn version(self) -> &'static str {
         static VERSIONS: OnceLock<Vec<String>> = OnceLock::new();
         let versions = VERSIONS.get_or_init(|| {
             Asset::ALL
@@ -59,24 +63,67 @@ impl Asset {
             .iter()
             .position(|a| *a == self)
             .unwrap_or_default();
-        let version = versions.get(index).map(String::as_str).unwrap_or_default();
-        format!("/assets/{}?v={version}", self.file_name())
+        versions.get(index).map(String::as_str).unwrap_or_default()
+    }
+
+    /// The address pages link to: with the content's version, so that a new
+    /// binary's assets are not hidden by cached old ones, and so that what
+    /// the address serves never changes (cached for good).
+    pub fn href(self) -> String {
+        format!("/assets/{}?v={}", self.file_name(), self.version())
+    }
+
+    /// How caches may keep the asset at the address with this query: for
+    /// good under its current version, an hour otherwise (an old page's
+    /// address, or none, gets today's content, which may change).
+    fn policy(self, query: &str) -> Policy {
+        let current = query
+            .split('&')
+            .any(|pair| pair.strip_prefix("v=") == Some(self.version()));
+        if current {
+            Policy::Immutable
+        } else {
+            UNVERSIONED
+        }
     }
 }
 
 /// `GET /assets/{file}`.
-pub async fn serve(file: web::Path<String>) -> HttpResponse {
+pub async fn serve(request: HttpRequest, file: web::Path<String>) -> HttpResponse {
     match Asset::ALL
         .into_iter()
         .find(|a| a.file_name() == file.as_str())
     {
         Some(asset) => HttpResponse::Ok()
             .content_type(asset.content_type())
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .insert_header((
+                header::CACHE_CONTROL,
+                asset.policy(request.query_string()).header_value(),
+            ))
             .body(asset.body()),
         None => HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::CACHE_CONTROL, Policy::NoStore.header_value()))
             .body("not found\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_asset_is_immutable_only_under_its_current_version() {
+        for asset in Asset::ALL {
+            let current = format!("v={}", asset.version());
+            assert_eq!(asset.policy(&current), Policy::Immutable, "{asset:?}");
+            assert_eq!(
+                asset.policy(&format!("lang=ar&{current}")),
+                Policy::Immutable
+            );
+            assert_eq!(asset.policy("v=000000000000"), UNVERSIONED, "{asset:?}");
+            assert_eq!(asset.policy(""), UNVERSIONED, "{asset:?}");
+            assert!(asset.href().ends_with(&current), "{asset:?}");
+        }
     }
 }

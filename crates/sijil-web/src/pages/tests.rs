@@ -1,12 +1,19 @@
-//! The pages against a real registry (SQLite in a temporary directory).
+//! The pages through the production application (`crate::app`, its
+//! middleware and default service included) on a real registry (SQLite in a
+//! temporary directory): the shape of `tests/common::TestApp`, with the
+//! request bodies and metadata of `sijil_testkit`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, App};
-use sijil_receipt::metadata::{Channel, LetterMetadata, Sender};
+use serde_json::json;
+use sijil_receipt::metadata::{Channel, LetterMetadata};
 use sijil_registry::{NewLetter, Registration, Registry, RegistryOptions, Role};
+use sijil_testkit::fixtures;
+use sijil_testkit::multipart::{Multipart, Part};
 use tempfile::TempDir;
 
 use super::desk::csrf_token;
@@ -16,6 +23,7 @@ const SENDER: &str = "Fatima Zahra Bennani";
 const SUBJECT: &str = "Réclamation logement social";
 const DOCUMENT: &[u8] = b"%PDF-1.4 the scanned letter";
 
+/// A registry in a temporary directory, and the state the application serves.
 struct Fixture {
     _dir: TempDir,
     state: AppState,
@@ -28,15 +36,17 @@ fn fixture() -> Fixture {
     Fixture { _dir: dir, state }
 }
 
-macro_rules! app {
-    ($fixture:expr) => {
-        actix_web::test::init_service(
-            App::new()
-                .app_data(web::Data::new($fixture.state.clone()))
-                .configure(super::configure),
-        )
-        .await
-    };
+impl Fixture {
+    /// The production application on this fixture's state, as a test service.
+    async fn app(
+        &self,
+    ) -> impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    > {
+        actix_web::test::init_service(crate::app(self.state.clone())).await
+    }
 }
 
 /// Registers a letter with one document, directly in the registry.
@@ -46,22 +56,13 @@ fn register(fixture: &Fixture) -> Registration {
         .documents()
         .store("plainte.pdf", "application/pdf", &mut &DOCUMENT[..], None)
         .unwrap();
+    let metadata = fixtures::edited(fixtures::minimal(SENDER, SUBJECT), |m| {
+        m["addressee"] = json!("Service des plaintes")
+    });
+    let metadata: LetterMetadata = serde_json::from_value(metadata).unwrap();
     registry
         .register(NewLetter {
-            metadata: LetterMetadata {
-                sender: Sender {
-                    name: SENDER.into(),
-                    address: None,
-                    email: None,
-                    national_id: None,
-                },
-                reference: None,
-                addressee: Some("Service des plaintes".into()),
-                subject: SUBJECT.into(),
-                channel: Channel::Paper,
-                letter_date: None,
-                notes: None,
-            },
+            metadata,
             documents: vec![stored],
         })
         .unwrap()
@@ -71,7 +72,7 @@ fn document_sha256() -> String {
     sijil_receipt::sha256_hex(DOCUMENT)
 }
 
-async fn body_of(response: actix_web::dev::ServiceResponse) -> String {
+async fn body_of<B: MessageBody>(response: ServiceResponse<B>) -> String {
     String::from_utf8(actix_web::test::read_body(response).await.to_vec()).unwrap()
 }
 
@@ -90,7 +91,7 @@ fn url(text: &str) -> String {
 #[actix_web::test]
 async fn the_verification_page_renders_in_french_arabic_and_english() {
     let fixture = fixture();
-    let app = app!(fixture);
+    let app = fixture.app().await;
 
     let response = actix_web::test::call_service(&app, get("/").to_request()).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -161,7 +162,7 @@ async fn the_verification_page_renders_in_french_arabic_and_english() {
 #[actix_web::test]
 async fn the_language_switch_keeps_the_other_parameters() {
     let fixture = fixture();
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let html = body_of(
         actix_web::test::call_service(&app, get("/?number=BO-X&lang=en").to_request()).await,
     )
@@ -177,7 +178,7 @@ async fn the_language_switch_keeps_the_other_parameters() {
 async fn a_number_with_its_code_shows_the_sender_and_without_it_does_not() {
     let fixture = fixture();
     let registration = register(&fixture);
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let number = url(&registration.number);
     let code = registration.access_code.as_str().to_owned();
 
@@ -239,7 +240,7 @@ async fn a_number_with_its_code_shows_the_sender_and_without_it_does_not() {
 async fn wrong_codes_are_rate_limited_per_client() {
     let fixture = fixture();
     let registration = register(&fixture);
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let number = url(&registration.number);
     let wrong = if registration.access_code.as_str().starts_with('A') {
         "BBBB-BBBB-BBBB"
@@ -278,7 +279,7 @@ async fn wrong_codes_are_rate_limited_per_client() {
 #[actix_web::test]
 async fn an_unknown_number_is_a_404_page() {
     let fixture = fixture();
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let response =
         actix_web::test::call_service(&app, get("/?number=BO-2026-999999").to_request()).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -301,7 +302,7 @@ async fn an_unknown_number_is_a_404_page() {
 async fn a_dropped_document_hash_is_compared_with_the_receipt() {
     let fixture = fixture();
     let registration = register(&fixture);
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let number = url(&registration.number);
 
     let uri = format!(
@@ -339,7 +340,7 @@ async fn a_dropped_document_hash_is_compared_with_the_receipt() {
 async fn a_pasted_bundle_or_jws_is_verified() {
     let fixture = fixture();
     let registration = register(&fixture);
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let bundle = serde_json::to_string(&registration.bundle).unwrap();
 
     let request = actix_web::test::TestRequest::post()
@@ -398,7 +399,7 @@ async fn a_pasted_bundle_or_jws_is_verified() {
 async fn the_acknowledgement_shows_personal_data_only_with_the_code() {
     let fixture = fixture();
     let registration = register(&fixture);
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let number = url(&registration.number);
     let code = registration.access_code.as_str().to_owned();
 
@@ -473,40 +474,24 @@ macro_rules! sign_in {
     }};
 }
 
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "sijil-test-boundary-7MA4YWxk";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    for (file_name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 fn post_letter(
     token: &str,
     fields: &[(&str, &str)],
     files: &[(&str, &[u8])],
 ) -> actix_web::test::TestRequest {
-    let (content_type, body) = multipart(fields, files);
+    let form = Multipart::new()
+        .parts(fields.iter().map(|(name, value)| Part::field(name, value)))
+        .parts(
+            files
+                .iter()
+                .map(|(file_name, bytes)| Part::document(file_name, bytes)),
+        );
     actix_web::test::TestRequest::post()
         .uri("/desk/letters")
         .peer_addr(peer())
         .cookie(Cookie::new("sijil_desk", token.to_owned()))
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .set_payload(body)
+        .insert_header((header::CONTENT_TYPE, form.content_type()))
+        .set_payload(form.body())
 }
 
 #[actix_web::test]
@@ -517,7 +502,7 @@ async fn a_clerk_signs_in_registers_a_letter_and_prints_its_receipt() {
         .registry
         .create_token("Amina", Role::Clerk)
         .unwrap();
-    let app = app!(fixture);
+    let app = fixture.app().await;
 
     // Signed out: the sign-in form.
     let html = body_of(actix_web::test::call_service(&app, get("/desk").to_request()).await).await;
@@ -643,7 +628,7 @@ async fn a_failed_registration_keeps_the_form_values() {
         .registry
         .create_token("Amina", Role::Clerk)
         .unwrap();
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let csrf = csrf_token(&token);
     let fields = [
         ("csrf", csrf.as_str()),
@@ -663,7 +648,7 @@ async fn a_failed_registration_keeps_the_form_values() {
 #[actix_web::test]
 async fn a_wrong_token_is_refused_and_counted() {
     let fixture = fixture();
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let request = actix_web::test::TestRequest::post()
         .uri("/desk/login")
         .peer_addr(peer())
@@ -707,7 +692,7 @@ async fn an_auditor_cannot_register() {
         .registry
         .create_token("Karim", Role::Auditor)
         .unwrap();
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let token = sign_in!(app, token);
 
     let request = get("/desk")
@@ -741,7 +726,7 @@ async fn sign_out_needs_the_csrf_token_and_revoked_tokens_stop_at_once() {
         .registry
         .create_token("Amina", Role::Clerk)
         .unwrap();
-    let app = app!(fixture);
+    let app = fixture.app().await;
     let token = sign_in!(app, token);
 
     let request = actix_web::test::TestRequest::post()
@@ -789,7 +774,7 @@ async fn sign_out_needs_the_csrf_token_and_revoked_tokens_stop_at_once() {
 #[actix_web::test]
 async fn assets_are_served_with_their_types() {
     let fixture = fixture();
-    let app = app!(fixture);
+    let app = fixture.app().await;
     for (file, kind) in [
         ("sijil.css", "text/css"),
         ("verify.js", "text/javascript"),
@@ -824,13 +809,7 @@ async fn assets_are_served_with_their_types() {
 #[actix_web::test]
 async fn unknown_pages_and_get_verify_are_handled() {
     let fixture = fixture();
-    let app = actix_web::test::init_service(
-        App::new()
-            .app_data(web::Data::new(fixture.state.clone()))
-            .configure(super::configure)
-            .default_service(web::to(super::not_found)),
-    )
-    .await;
+    let app = fixture.app().await;
     let response = actix_web::test::call_service(&app, get("/nowhere?lang=en").to_request()).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body_of(response)
