@@ -48,5 +48,5 @@ pub use error::{DatabaseFault, RegistryError, Result};
 pub use letter::{DocumentRecord, LetterRecord, NewLetter, Registration};
 pub use registry::{ReceiptLookup, Registry, RegistryOptions, SignedCheckpoint};
 pub use tokens::{Permission, Role, TokenInfo};
-pub use types::{LeafIndex, RegistrationNumber, Sha256Digest};
+pub use types::{LeafIndex, RegistrationNumber, RegistryTime, Sha256Digest};
 pub use verification::ReceiptToVerify;

@@ -107,6 +107,40 @@ impl fmt::Display for Sha256Digest {
     }
 }
 
+/// A time of the registry: milliseconds since the epoch, written in claims
+/// as RFC 3339 UTC with milliseconds (`2026-11-20T09:15:00.123Z`). The one
+/// value behind an entry's `registered_at` claim and its stored `_ms` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RegistryTime(i64);
+
+impl RegistryTime {
+    /// The time `ms` milliseconds after the epoch.
+    pub const fn from_millis(ms: i64) -> Self {
+        RegistryTime(ms)
+    }
+
+    /// Milliseconds since the epoch, as stored.
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// Reads a claim's time; `None` if it is not RFC 3339.
+    pub fn parse(text: &str) -> Option<Self> {
+        crate::clock::parse_timestamp(text).map(RegistryTime)
+    }
+
+    /// The claim's form: RFC 3339, UTC, milliseconds, `Z`.
+    pub fn to_rfc3339(self) -> String {
+        crate::clock::format_timestamp(self.0)
+    }
+}
+
+impl fmt::Display for RegistryTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +162,14 @@ mod tests {
         assert!(RegistrationNumber::parse("BO-2026\0").is_none());
         assert!(RegistrationNumber::parse("").is_none());
         assert!(RegistrationNumber::parse(&"9".repeat(101)).is_none());
+    }
+
+    #[test]
+    fn a_registry_time_reads_back_what_it_writes() {
+        let t = RegistryTime::from_millis(1_795_000_000_123);
+        assert_eq!(t.to_rfc3339(), "2026-11-18T11:06:40.123Z");
+        assert_eq!(RegistryTime::parse(&t.to_rfc3339()), Some(t));
+        assert_eq!(RegistryTime::parse("yesterday"), None);
     }
 
     #[test]

@@ -75,7 +75,9 @@ fn blob_batches<'a, 'b>(
 /// its letter says.
 fn document_problem(index: i64, d: &DocumentRow, stored: Result<(String, u64)>) -> Option<String> {
     match stored {
-        Ok((sha, size)) if sha == d.sha256 && size == d.size as u64 => None,
+        Ok((sha, size)) if sha == d.sha256 && u64::try_from(d.size).is_ok_and(|s| s == size) => {
+            None
+        }
         Ok(_) => Some(format!(
             "leaf {index}: document {} has changed in storage",
             d.sha256

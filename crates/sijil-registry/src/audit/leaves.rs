@@ -16,11 +16,12 @@ use super::documents::rehash_documents;
 use super::parallel::overlapped;
 use super::signatures::{batch_verifies, Signed, BATCH};
 use super::{AuditContext, AuditReport, Sequence, CHUNK};
-use crate::clock::{format_timestamp, parse_timestamp};
+use crate::clock::format_timestamp;
 use crate::db::store::{ConfigChangeRow, DocumentRow, LeafRow, LetterRow, Store};
 use crate::entries::config_change;
 use crate::entries::registration;
 use crate::error::Result;
+use crate::types::{LeafIndex, RegistryTime};
 
 /// A leaf with the rows stored for its index: a letter and its documents, a
 /// configuration change.
@@ -97,11 +98,11 @@ pub(super) fn check_leaves<S: Store>(
     report: &mut AuditReport,
 ) -> Result<(Vec<Hash>, Sequence)> {
     let keys = KeyRing::new(ctx.jwks);
-    let mut hashes = Vec::with_capacity(report.tree_size as usize);
+    let mut hashes = Vec::with_capacity(usize::try_from(report.tree_size).unwrap_or(0));
     let mut numbering = Sequence::default();
     let mut rehashed = HashSet::new();
-    let mut next: i64 = 0;
-    let mut chunk = read_chunk(store, next)?;
+    let mut next: u64 = 0;
+    let mut chunk = read_chunk(store, 0)?;
     while let Some(last) = chunk.last() {
         let following = last.leaf.leaf_index + 1;
         let (checks, (changed, read)) = overlapped(
@@ -122,17 +123,14 @@ pub(super) fn check_leaves<S: Store>(
         );
         let mut changed = changed?;
         for (input, check) in chunk.iter().zip(checks) {
-            if input.leaf.leaf_index != next {
-                report.problem(
-                    Some(next as u64),
-                    format!("leaf {next} is missing from the log"),
-                );
+            if LeafIndex::from_row(input.leaf.leaf_index).ok() != Some(LeafIndex::new(next)) {
+                report.problem(Some(next), format!("leaf {next} is missing from the log"));
                 return Ok((hashes, numbering));
             }
-            let index = next as u64;
+            let index = next;
             hashes.push(check.hash);
             record(index, check, ctx, &mut numbering, report);
-            for what in changed.remove(&next).unwrap_or_default() {
+            for what in changed.remove(&input.leaf.leaf_index).unwrap_or_default() {
                 report.problem(Some(index), what);
             }
             next += 1;
@@ -222,7 +220,10 @@ fn check_batch(inputs: &[LeafInput], keys: &KeyRing, ctx: &AuditContext<'_>) -> 
         .iter()
         .zip(receipts)
         .map(|(input, receipt)| {
-            let index = input.leaf.leaf_index as u64;
+            // A negative stored index is reported as a missing leaf by the caller.
+            let index = LeafIndex::from_row(input.leaf.leaf_index)
+                .map(LeafIndex::get)
+                .unwrap_or_default();
             let (payload, problem) = receipt.check(index, all_verify);
             let mut check = LeafCheck {
                 hash: leaf_hash(&payload),
@@ -332,10 +333,10 @@ fn check_claims(
         LeafClaims::Registration(c) => check_registration(index, c, input, ctx, check),
         LeafClaims::Config(c) => {
             check_config_change(index, &claims, input, check);
-            match parse_timestamp(&c.registered_at) {
-                Some(ms) => {
+            match RegistryTime::parse(&c.registered_at) {
+                Some(at) => {
                     check.sequence = Some(Sequenced {
-                        registered_at_ms: ms,
+                        registered_at_ms: at.millis(),
                         numbered: None,
                     })
                 }

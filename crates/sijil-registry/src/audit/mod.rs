@@ -29,6 +29,7 @@ use crate::db::store::Store;
 use crate::documents::DocumentStore;
 use crate::error::Result;
 use crate::numbering::Numbering;
+use crate::types::LeafIndex;
 use leaves::check_leaves;
 use tree::{check_checkpoints, check_nodes};
 
@@ -113,7 +114,7 @@ pub(crate) struct AuditContext<'a> {
 pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<AuditReport> {
     let head = store.head()?;
     let mut report = AuditReport {
-        tree_size: head.tree_size as u64,
+        tree_size: LeafIndex::from_row(head.tree_size)?.get(),
         ..AuditReport::default()
     };
     let started = Instant::now();
@@ -132,7 +133,7 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
             ),
         );
     }
-    let stored_leaves = store.leaf_count()? as u64;
+    let stored_leaves = count(store.leaf_count()?);
     if stored_leaves != report.leaves {
         report.problem(
             Some(report.leaves),
@@ -142,7 +143,7 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
             ),
         );
     }
-    let stored_letters = store.letter_count()? as u64;
+    let stored_letters = count(store.letter_count()?);
     if stored_letters != report.letters {
         report.problem(
             None,
@@ -152,7 +153,7 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
             ),
         );
     }
-    let stored_changes = store.config_change_count()? as u64;
+    let stored_changes = count(store.config_change_count()?);
     if stored_changes != report.config_changes {
         report.problem(
             None,
@@ -176,6 +177,11 @@ pub(crate) fn run<S: Store>(store: &mut S, ctx: &AuditContext<'_>) -> Result<Aud
     );
     report.problems.sort_by_key(|p| p.index.unwrap_or(u64::MAX));
     Ok(report)
+}
+
+/// A `COUNT(*)`: never negative.
+fn count(rows: i64) -> u64 {
+    u64::try_from(rows).unwrap_or(0)
 }
 
 /// Per-year numbering state while walking the log.

@@ -11,6 +11,7 @@ use super::parallel::overlapped;
 use super::{AuditContext, AuditReport, CHUNK};
 use crate::db::store::{CheckpointRow, Store};
 use crate::error::Result;
+use crate::types::LeafIndex;
 
 /// Recomputes the tree level by level and compares every stored node.
 /// Returns the recomputed levels (level 0 = leaf hashes).
@@ -70,7 +71,7 @@ pub(super) fn check_nodes<S: Store>(
         levels.push(next);
         level += 1;
     }
-    let stored = store.node_count()? as u64;
+    let stored = u64::try_from(store.node_count()?).unwrap_or(0);
     if stored != expected_total {
         report.problem(
             None,
@@ -116,7 +117,10 @@ pub(super) fn check_checkpoints<S: Store>(
             || store.checkpoints_from(from, CHUNK),
         );
         for (row, problem) in rows.iter().zip(found) {
-            let size = row.tree_size as u64;
+            // `check_checkpoint` reports a negative stored size.
+            let size = LeafIndex::from_row(row.tree_size)
+                .map(LeafIndex::get)
+                .unwrap_or_default();
             report.checkpoints += 1;
             latest = Some(size);
             if let Some(what) = problem {
@@ -146,7 +150,15 @@ fn check_checkpoint(
     levels: &[Vec<Hash>],
     leaves: u64,
 ) -> Option<String> {
-    let size = row.tree_size as u64;
+    let size = match LeafIndex::from_row(row.tree_size) {
+        Ok(size) => size.get(),
+        Err(_) => {
+            return Some(format!(
+                "a checkpoint is stored with size {}",
+                row.tree_size
+            ))
+        }
+    };
     let checkpoint = match Checkpoint::open(&row.note, verifiers) {
         Ok(c) => c,
         Err(e) => return Some(format!("checkpoint of size {size}: {e}")),

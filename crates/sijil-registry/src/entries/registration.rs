@@ -12,7 +12,7 @@ use crate::documents::StoredDocument;
 use crate::error::Result;
 use crate::log::entry::{Entry, Place, Section, Sections};
 use crate::numbering::Numbering;
-use crate::types::LeafIndex;
+use crate::types::{LeafIndex, RegistryTime};
 
 /// The status of a letter whose only entry is its registration.
 pub(crate) const REGISTERED: &str = "registered";
@@ -46,7 +46,7 @@ impl Entry for PendingRegistration {
         tables: &mut dyn Tables,
     ) -> Result<Vec<u8>> {
         let section = rows.section::<Letters>()?;
-        let year = self.numbering.year_of(place.registered_at_ms);
+        let year = self.numbering.year_of(place.at.millis());
         let seq = section.next_seq(year, tables)?;
         let id = section.next_id(tables)?;
         let claims = RegistrationClaims {
@@ -70,7 +70,7 @@ impl Entry for PendingRegistration {
             id,
             leaf_index: LeafIndex::new(place.index).to_row()?,
             number: claims.number,
-            registered_at_ms: place.registered_at_ms,
+            registered_at_ms: place.at.millis(),
             metadata: std::mem::take(&mut self.metadata_json),
             access_code: self.access_code.as_str().to_owned(),
             status: REGISTERED.into(),
@@ -159,7 +159,7 @@ pub(crate) fn compare(
             letter.number, claims.number
         ));
     }
-    let time = crate::clock::format_timestamp(letter.registered_at_ms);
+    let time = RegistryTime::from_millis(letter.registered_at_ms).to_rfc3339();
     if time != claims.registered_at {
         found.identity.push(format!(
             "the record says registered at {time} but the receipt {}",

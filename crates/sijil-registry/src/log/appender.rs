@@ -18,7 +18,7 @@ use crate::clock::{format_timestamp, registration_time, Clock};
 use crate::db::store::{CheckpointRow, HeadRow, LeafRow, LogRows, Store};
 use crate::error::Result;
 use crate::keys::Signer;
-use crate::types::LeafIndex;
+use crate::types::{LeafIndex, RegistryTime};
 
 /// Appends one batch; runs inside the log transaction, which it expects to
 /// hold the log head. Every entry is appended, or (on error) none.
@@ -46,7 +46,8 @@ pub(crate) fn append_batch<S: Store>(
             "the clock is behind the last entry: keeping the last entry's time"
         );
     }
-    let registered_at = format_timestamp(ms);
+    let at = RegistryTime::from_millis(ms);
+    let registered_at = at.to_rfc3339();
     let mut log = LogRows::default();
     let mut sections = Sections::default();
     let mut appended = Vec::with_capacity(entries.len());
@@ -55,8 +56,8 @@ pub(crate) fn append_batch<S: Store>(
         let place = Place {
             origin,
             index,
+            at,
             registered_at: &registered_at,
-            registered_at_ms: ms,
         };
         let payload = entry.seal(&place, &mut sections, store)?;
         let receipt = signer.sign_receipt(&payload);

@@ -13,6 +13,7 @@ use sijil_receipt::merkle::Hash;
 
 use crate::db::store::Tables;
 use crate::error::{RegistryError, Result};
+use crate::types::RegistryTime;
 
 /// Where the log puts an entry.
 pub(crate) struct Place<'a> {
@@ -20,10 +21,10 @@ pub(crate) struct Place<'a> {
     pub origin: &'a str,
     /// The entry's leaf index.
     pub index: u64,
-    /// The batch's time, RFC 3339 with milliseconds (the `registered_at` claim).
+    /// The batch's time (the `registered_at` claim, RFC 3339 with milliseconds).
+    pub at: RegistryTime,
+    /// The same time in its claim's form, formatted once per batch.
     pub registered_at: &'a str,
-    /// The same time in milliseconds.
-    pub registered_at_ms: i64,
 }
 
 /// One entry waiting for the log.
