@@ -1,86 +1,44 @@
-//! HTTP semantics of the whole service, on a real registry (SQLite in a
-//! temporary directory): `HEAD` wherever `GET` is answered (RFC 9110
-//! §9.3.2), and `Cache-Control` that says how long each answer stays true
-//! (RFC 9111), personal data never stored.
+//! HTTP semantics of the whole service, on a real registry (the shared
+//! `TestApp` of `tests/common`, on SQLite and on PostgreSQL): `HEAD`
+//! wherever `GET` is answered (RFC 9110 §9.3.2), and `Cache-Control` that
+//! says how long each answer stays true (RFC 9111), personal data never
+//! stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use actix_web::body::{BodySize, MessageBody};
-use actix_web::dev::{Service, ServiceResponse};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{Method, StatusCode};
-use actix_web::test::{call_service, init_service, read_body, TestRequest};
+use actix_web::test::{read_body, TestRequest};
+use common::{json_of, register_request, text_of, Backend, TestApp};
 use serde_json::{json, Value};
-use sijil_registry::{Registry, RegistryOptions, Role};
-use sijil_web::{app, AppState, WebSettings};
+use sijil_testkit::fixtures::{self, SENDER};
+use sijil_testkit::multipart::Multipart;
 
-const BOUNDARY: &str = "sijil-test-boundary";
+on_both_backends!(
+    head_answers_every_get_route_with_its_headers_and_no_body,
+    head_is_never_405_where_get_is_and_allow_lists_it,
+    head_on_the_wire_has_the_content_length_of_get_and_no_body,
+    immutable_things_are_cacheable_forever_and_the_checkpoint_is_not,
+    personal_data_is_never_stored_by_caches,
+);
+
+/// The document of every letter these tests register.
 const DOCUMENT: &[u8] = b"%PDF-1.7 scanned letter";
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const KEYS: &str = "public, max-age=300";
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    state: AppState,
-    clerk: String,
-}
-
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let mut options = RegistryOptions::new(dir.path());
-    options.origin = Some("bo.test.example".into());
-    let registry = Registry::open(options).unwrap();
-    let (_, clerk) = registry.create_token("Amina", Role::Clerk).unwrap();
-    let state = AppState::new(registry, WebSettings::new("https://bo.test.example"));
-    Setup {
-        _dir: dir,
-        state,
-        clerk,
-    }
-}
-
-fn register_request(token: &str, sender: &str) -> TestRequest {
-    let metadata = json!({"sender": {"name": sender, "national_id": "AB123456"}, "subject": "Demande de relogement", "channel": "paper"}).to_string();
-    let mut body = Vec::new();
-    for (name, file_name, content_type, bytes) in [
-        ("metadata", None, "application/json", metadata.as_bytes()),
-        ("document", Some("plainte.pdf"), "application/pdf", DOCUMENT),
-    ] {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        let disposition = match file_name {
-            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
-            None => format!("form-data; name=\"{name}\""),
-        };
-        body.extend_from_slice(
-            format!("Content-Disposition: {disposition}\r\nContent-Type: {content_type}\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    TestRequest::post()
-        .uri("/api/v1/letters")
-        .insert_header(("Authorization", format!("Bearer {token}")))
-        .insert_header((
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        ))
-        .set_payload(body)
-}
-
-/// Registers a letter; returns its number and access code.
-async fn register<S, B>(service: &S, token: &str, sender: &str) -> (String, String)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let response = call_service(service, register_request(token, sender).to_request()).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = serde_json::from_slice(&read_body(response).await).unwrap();
+/// Registers a letter from `sender` with [`DOCUMENT`]; returns its number
+/// and access code.
+async fn register(app: &TestApp, sender: &str) -> (String, String) {
+    let body = app.register(&app.clerk, sender, DOCUMENT).await;
     (
         body["number"].as_str().unwrap().to_owned(),
         body["access_code"].as_str().unwrap().to_owned(),
@@ -121,10 +79,6 @@ fn length<B: MessageBody>(response: &ServiceResponse<B>) -> Option<u64> {
     }
 }
 
-async fn json_of<B: MessageBody>(response: ServiceResponse<B>) -> Value {
-    serde_json::from_slice(&read_body(response).await).unwrap()
-}
-
 /// An address that reaches a real record for every GET operation of the
 /// OpenAPI document: path parameters from the registered letter, required
 /// query parameters from their names and schema types.
@@ -158,14 +112,8 @@ fn address(template: &str, operation: &Value, number: &str, sha256: &str) -> Str
 }
 
 /// The stylesheet's address as the pages link to it (with its version).
-async fn stylesheet<S, B>(service: &S) -> String
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let page =
-        read_body(call_service(service, TestRequest::get().uri("/").to_request()).await).await;
-    let page = String::from_utf8(page.to_vec()).unwrap();
+async fn stylesheet(app: &TestApp) -> String {
+    let page = text_of(app.call(TestRequest::get().uri("/")).await).await;
     let start = page
         .find("/assets/sijil.css?v=")
         .expect("the page links its stylesheet");
@@ -173,18 +121,13 @@ where
     page[start..end].replace("&amp;", "&")
 }
 
-#[actix_web::test]
-async fn head_answers_every_get_route_with_its_headers_and_no_body() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let (number, code) = register(&service, &s.clerk, "Fatima Zahra").await;
+async fn head_answers_every_get_route_with_its_headers_and_no_body(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (number, code) = register(&app, SENDER).await;
     let sha256 = sijil_receipt::sha256_hex(DOCUMENT);
     let api = json_of(
-        call_service(
-            &service,
-            TestRequest::get().uri("/api/v1/openapi.json").to_request(),
-        )
-        .await,
+        app.call(TestRequest::get().uri("/api/v1/openapi.json"))
+            .await,
     )
     .await;
 
@@ -202,7 +145,7 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
     );
     // ... the receipt with its personal data, the pages and assets, and answers
     // that are not 200 (HEAD must give the same status as GET).
-    let css = stylesheet(&service).await;
+    let css = stylesheet(&app).await;
     for (uri, succeeds) in [
         (format!("/api/v1/receipts/{number}?code={code}"), true),
         ("/".to_owned(), true),
@@ -227,8 +170,8 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
     }
 
     for (uri, succeeds) in &addresses {
-        let get = call_service(&service, request(Method::GET, uri, &s.clerk).to_request()).await;
-        let head = call_service(&service, request(Method::HEAD, uri, &s.clerk).to_request()).await;
+        let get = app.call(request(Method::GET, uri, &app.clerk)).await;
+        let head = app.call(request(Method::HEAD, uri, &app.clerk)).await;
         assert_eq!(head.status(), get.status(), "HEAD {uri}");
         assert_eq!(
             get.status().is_success(),
@@ -253,17 +196,12 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
     }
 }
 
-#[actix_web::test]
-async fn head_is_never_405_where_get_is_and_allow_lists_it() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let (number, _) = register(&service, &s.clerk, "A").await;
+async fn head_is_never_405_where_get_is_and_allow_lists_it(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (number, _) = register(&app, "A").await;
     let api = json_of(
-        call_service(
-            &service,
-            TestRequest::get().uri("/api/v1/openapi.json").to_request(),
-        )
-        .await,
+        app.call(TestRequest::get().uri("/api/v1/openapi.json"))
+            .await,
     )
     .await;
     for (template, item) in api["paths"].as_object().unwrap() {
@@ -272,12 +210,8 @@ async fn head_is_never_405_where_get_is_and_allow_lists_it() {
             .replace("{index}", "0")
             .replace("{n}", "1")
             .replace("{setting}", "institution.name");
-        let head = call_service(&service, request(Method::HEAD, &uri, &s.clerk).to_request()).await;
-        let delete = call_service(
-            &service,
-            request(Method::DELETE, &uri, &s.clerk).to_request(),
-        )
-        .await;
+        let head = app.call(request(Method::HEAD, &uri, &app.clerk)).await;
+        let delete = app.call(request(Method::DELETE, &uri, &app.clerk)).await;
         assert_eq!(
             delete.status(),
             StatusCode::METHOD_NOT_ALLOWED,
@@ -311,7 +245,7 @@ async fn head_is_never_405_where_get_is_and_allow_lists_it() {
         (Method::HEAD, "/desk/login", "POST"),
         (Method::HEAD, "/desk/letters", "POST"),
     ] {
-        let response = call_service(&service, request(method.clone(), uri, "").to_request()).await;
+        let response = app.call(request(method.clone(), uri, "")).await;
         assert_eq!(
             response.status(),
             StatusCode::METHOD_NOT_ALLOWED,
@@ -323,7 +257,7 @@ async fn head_is_never_405_where_get_is_and_allow_lists_it() {
             "{method} {uri}"
         );
     }
-    let response = call_service(&service, request(Method::PUT, "/verify", "").to_request()).await;
+    let response = app.call(request(Method::PUT, "/verify", "")).await;
     let allow = header(&response, "allow").unwrap();
     assert!(
         allow.contains("POST") && allow.contains("GET, HEAD"),
@@ -400,17 +334,17 @@ fn comparable(block: &str) -> Vec<String> {
     lines
 }
 
-#[actix_web::test]
-async fn head_on_the_wire_has_the_content_length_of_get_and_no_body() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let (number, _) = register(&service, &s.clerk, "A").await;
-    let css = stylesheet(&service).await;
+async fn head_on_the_wire_has_the_content_length_of_get_and_no_body(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (number, _) = register(&app, "A").await;
+    let css = stylesheet(&app).await;
 
+    // A real server over TCP, on the test application's state: its registry
+    // (and so the backend) is the one the test service uses.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
-    let state = s.state.clone();
-    let server = actix_web::HttpServer::new(move || app(state.clone()))
+    let state = app.state.clone();
+    let server = actix_web::HttpServer::new(move || sijil_web::app(state.clone()))
         .workers(1)
         .disable_signals()
         .listen(listener)
@@ -419,7 +353,7 @@ async fn head_on_the_wire_has_the_content_length_of_get_and_no_body() {
     let handle = server.handle();
     actix_web::rt::spawn(server);
 
-    let token = s.clerk.clone();
+    let token = app.clerk.clone();
     let paths = vec![
         "/api/v1/log/entries/0".to_owned(),
         "/api/v1/log/checkpoint".to_owned(),
@@ -453,11 +387,9 @@ async fn head_on_the_wire_has_the_content_length_of_get_and_no_body() {
     }
 }
 
-#[actix_web::test]
-async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    register(&service, &s.clerk, "A").await;
+async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    register(&app, "A").await;
     let get = |uri: &str| TestRequest::get().uri(uri);
 
     // A log entry and proofs between given sizes: the same bytes for ever.
@@ -468,7 +400,7 @@ async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
     ];
     let mut tags = Vec::new();
     for uri in immutable {
-        let response = call_service(&service, get(uri).to_request()).await;
+        let response = app.call(get(uri)).await;
         assert_eq!(response.status(), StatusCode::OK, "{uri}");
         assert_eq!(
             header(&response, "cache-control").as_deref(),
@@ -482,13 +414,9 @@ async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
         );
         // Revalidation: 304 with the same validators, without a body.
         for if_none_match in [etag.clone(), format!("W/{etag}"), format!("\"x\", {etag}")] {
-            let response = call_service(
-                &service,
-                get(uri)
-                    .insert_header(("If-None-Match", if_none_match.as_str()))
-                    .to_request(),
-            )
-            .await;
+            let response = app
+                .call(get(uri).insert_header(("If-None-Match", if_none_match.as_str())))
+                .await;
             assert_eq!(
                 response.status(),
                 StatusCode::NOT_MODIFIED,
@@ -501,44 +429,32 @@ async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
             );
             assert!(read_body(response).await.is_empty());
         }
-        let response = call_service(
-            &service,
-            get(uri)
-                .insert_header(("If-None-Match", "\"other\""))
-                .to_request(),
-        )
-        .await;
+        let response = app
+            .call(get(uri).insert_header(("If-None-Match", "\"other\"")))
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{uri}");
         tags.push(etag);
     }
 
     // The checkpoint: stored, but revalidated, and it changes with a batch.
-    let checkpoint = call_service(&service, get("/api/v1/log/checkpoint").to_request()).await;
+    let checkpoint = app.call(get("/api/v1/log/checkpoint")).await;
     assert_eq!(
         header(&checkpoint, "cache-control").as_deref(),
         Some("no-cache")
     );
     let first = header(&checkpoint, "etag").unwrap();
-    let response = call_service(
-        &service,
-        get("/api/v1/log/checkpoint")
-            .insert_header(("If-None-Match", first.as_str()))
-            .to_request(),
-    )
-    .await;
+    let response = app
+        .call(get("/api/v1/log/checkpoint").insert_header(("If-None-Match", first.as_str())))
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(
         header(&response, "cache-control").as_deref(),
         Some("no-cache")
     );
-    register(&service, &s.clerk, "B").await;
-    let response = call_service(
-        &service,
-        get("/api/v1/log/checkpoint")
-            .insert_header(("If-None-Match", first.as_str()))
-            .to_request(),
-    )
-    .await;
+    register(&app, "B").await;
+    let response = app
+        .call(get("/api/v1/log/checkpoint").insert_header(("If-None-Match", first.as_str())))
+        .await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -547,7 +463,7 @@ async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
     assert_ne!(header(&response, "etag").unwrap(), first);
     // ... while what was immutable did not change.
     for (uri, tag) in immutable.iter().zip(&tags) {
-        let response = call_service(&service, get(uri).to_request()).await;
+        let response = app.call(get(uri)).await;
         assert_eq!(
             header(&response, "etag").as_ref(),
             Some(tag),
@@ -563,7 +479,7 @@ async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
         "/api/v1/log/entries/x",
         "/api/v1/nothing",
     ] {
-        let response = call_service(&service, get(uri).to_request()).await;
+        let response = app.call(get(uri)).await;
         assert!(response.status().is_client_error(), "{uri}");
         assert_eq!(
             header(&response, "cache-control").as_deref(),
@@ -575,7 +491,7 @@ async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
 
     // The keys: a rotation adds one, so five minutes.
     for uri in ["/.well-known/jwks.json", "/api/v1/log/key"] {
-        let response = call_service(&service, get(uri).to_request()).await;
+        let response = app.call(get(uri)).await;
         assert_eq!(response.status(), StatusCode::OK, "{uri}");
         assert_eq!(
             header(&response, "cache-control").as_deref(),
@@ -586,29 +502,27 @@ async fn immutable_things_are_cacheable_forever_and_the_checkpoint_is_not() {
     }
 
     // An asset at its versioned address never changes; at another, an hour.
-    let css = stylesheet(&service).await;
-    let response = call_service(&service, get(&css).to_request()).await;
+    let css = stylesheet(&app).await;
+    let response = app.call(get(&css)).await;
     assert_eq!(
         header(&response, "cache-control").as_deref(),
         Some(IMMUTABLE),
         "{css}"
     );
-    let response = call_service(&service, get("/assets/sijil.css?v=0").to_request()).await;
+    let response = app.call(get("/assets/sijil.css?v=0")).await;
     assert_eq!(
         header(&response, "cache-control").as_deref(),
         Some("public, max-age=3600")
     );
 }
 
-#[actix_web::test]
-async fn personal_data_is_never_stored_by_caches() {
-    let s = setup();
-    let service = init_service(app(s.state.clone())).await;
-    let (number, code) = register(&service, &s.clerk, "Fatima Zahra").await;
+async fn personal_data_is_never_stored_by_caches(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (number, code) = register(&app, SENDER).await;
     let receipt = format!("/api/v1/receipts/{number}");
 
     // Without the code: public, but its proof changes with every batch.
-    let response = call_service(&service, TestRequest::get().uri(&receipt).to_request()).await;
+    let response = app.call(TestRequest::get().uri(&receipt)).await;
     assert_eq!(
         header(&response, "cache-control").as_deref(),
         Some("no-cache")
@@ -631,7 +545,7 @@ async fn personal_data_is_never_stored_by_caches() {
             .insert_header(("X-Access-Code", code.as_str()))
             .insert_header(("If-None-Match", "*")),
     ] {
-        let response = call_service(&service, request.to_request()).await;
+        let response = app.call(request).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             header(&response, "cache-control").as_deref(),
@@ -639,15 +553,11 @@ async fn personal_data_is_never_stored_by_caches() {
         );
         assert!(header(&response, "etag").is_none());
         let body = json_of(response).await;
-        assert_eq!(body["metadata"]["sender"]["name"], "Fatima Zahra", "{body}");
+        assert_eq!(body["metadata"]["sender"]["name"], SENDER, "{body}");
     }
-    let response = call_service(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{receipt}?code=AAAA-BBBB-CCCC"))
-            .to_request(),
-    )
-    .await;
+    let response = app
+        .call(TestRequest::get().uri(&format!("{receipt}?code=AAAA-BBBB-CCCC")))
+        .await;
     assert!(response.status().is_client_error());
     assert_eq!(
         header(&response, "cache-control").as_deref(),
@@ -669,11 +579,7 @@ async fn personal_data_is_never_stored_by_caches() {
         (Method::GET, "/metrics".to_owned()),
     ];
     for (method, uri) in answers {
-        let response = call_service(
-            &service,
-            request(method.clone(), &uri, &s.clerk).to_request(),
-        )
-        .await;
+        let response = app.call(request(method.clone(), &uri, &app.clerk)).await;
         assert_eq!(
             header(&response, "cache-control").as_deref(),
             Some("no-store"),
@@ -682,20 +588,22 @@ async fn personal_data_is_never_stored_by_caches() {
         );
         assert!(header(&response, "etag").is_none(), "{method} {uri}");
     }
-    let response = call_service(&service, register_request(&s.clerk, "B").to_request()).await;
+    let form = Multipart::new()
+        .metadata(&fixtures::letter("B"))
+        .document("plainte.pdf", DOCUMENT);
+    let response = app.call(register_request(&app.clerk, &form)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(
         header(&response, "cache-control").as_deref(),
         Some("no-store")
     );
-    let response = call_service(
-        &service,
-        TestRequest::post()
-            .uri("/api/v1/verify")
-            .set_json(json!({"receipt": "x"}))
-            .to_request(),
-    )
-    .await;
+    let response = app
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/verify")
+                .set_json(json!({"receipt": "x"})),
+        )
+        .await;
     assert_eq!(
         header(&response, "cache-control").as_deref(),
         Some("no-store")
@@ -708,7 +616,7 @@ async fn personal_data_is_never_stored_by_caches() {
         "/desk".to_owned(),
         "/".to_owned(),
     ] {
-        let response = call_service(&service, TestRequest::get().uri(&uri).to_request()).await;
+        let response = app.call(TestRequest::get().uri(&uri)).await;
         assert_eq!(response.status(), StatusCode::OK, "{uri}");
         assert_eq!(
             header(&response, "cache-control").as_deref(),
