@@ -415,11 +415,11 @@ fn proof_fixture(n: u64) -> ProofFixture {
     // The fixture is right: proofs from the stored tree check against the
     // root computed while loading.
     for (index, leaf) in &expected.leaves {
-        let proof = registry.inclusion_proof(*index, n).unwrap();
+        let proof = registry.log().inclusion_proof(*index, n).unwrap();
         verify_inclusion(*index, n, leaf, &proof.hashes, &expected.root).unwrap();
     }
     let (old_size, old_root) = expected.old;
-    let proof = registry.consistency_proof(old_size, n).unwrap();
+    let proof = registry.log().consistency_proof(old_size, n).unwrap();
     verify_consistency(old_size, n, &old_root, &expected.root, &proof).unwrap();
 
     let mut r = rng(n ^ 0xbe4c);
@@ -428,8 +428,8 @@ fn proof_fixture(n: u64) -> ProofFixture {
     // Warm the pool and the page cache before criterion's own warm-up, which
     // ends early when the fixture is built inside it.
     for (i, m) in indices.iter().zip(&old_sizes).take(2000) {
-        registry.inclusion_proof(*i, n).unwrap();
-        registry.consistency_proof(*m, n).unwrap();
+        registry.log().inclusion_proof(*i, n).unwrap();
+        registry.log().consistency_proof(*m, n).unwrap();
     }
     ProofFixture {
         registry,
@@ -451,7 +451,7 @@ fn bench_proofs(c: &mut Criterion) {
             let mut i = 0usize;
             b.iter(|| {
                 i = (i + 1) % f.indices.len();
-                f.registry.inclusion_proof(f.indices[i], f.n).unwrap()
+                f.registry.log().inclusion_proof(f.indices[i], f.n).unwrap()
             })
         });
         group.finish();
@@ -461,7 +461,10 @@ fn bench_proofs(c: &mut Criterion) {
             let mut i = 0usize;
             b.iter(|| {
                 i = (i + 1) % f.old_sizes.len();
-                f.registry.consistency_proof(f.old_sizes[i], f.n).unwrap()
+                f.registry
+                    .log()
+                    .consistency_proof(f.old_sizes[i], f.n)
+                    .unwrap()
             })
         });
         group.finish();
@@ -507,7 +510,7 @@ fn bundle_fixture() -> BundleFixture {
                                 metadata: sample_metadata(),
                                 documents: vec![stored.clone()],
                             };
-                            registry.register(letter).unwrap().number
+                            registry.letters().register(letter).unwrap().number
                         })
                         .collect::<Vec<_>>()
                 })
@@ -525,7 +528,10 @@ fn bundle_fixture() -> BundleFixture {
     // A letter from the middle of the log (numbers are zero-padded, so they
     // sort in log order), with a fresh proof against the latest checkpoint.
     numbers.sort();
-    let lookup = registry.lookup(&numbers[numbers.len() / 2]).unwrap();
+    let lookup = registry
+        .letters()
+        .lookup(&numbers[numbers.len() / 2])
+        .unwrap();
     let bundle = lookup.bundle;
     assert_eq!(bundle.inclusion_proof.tree_size, BUNDLE_LOG as u64);
     let jwks = registry.jwks().unwrap();

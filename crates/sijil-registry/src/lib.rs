@@ -46,7 +46,9 @@ pub use documents::{DocumentStore, StoredDocument};
 pub use entries::config_change::Setting;
 pub use error::{DatabaseFault, RegistryError, Result};
 pub use letter::{DocumentRecord, LetterRecord, NewLetter, Registration};
-pub use registry::{ReceiptLookup, Registry, RegistryOptions, SignedCheckpoint};
+pub use registry::{
+    Access, Letters, Log, ReceiptLookup, Registry, RegistryOptions, Settings, SignedCheckpoint,
+};
 pub use tokens::{Permission, Role, TokenInfo};
 pub use types::{LeafIndex, RegistrationNumber, RegistryTime, Sha256Digest};
 pub use verification::ReceiptToVerify;

@@ -45,8 +45,8 @@ impl Registry {
                 checkpoint: checkpoint.clone(),
             }),
             (None, Some(index)) => {
-                let latest = self.checkpoint()?;
-                match self.inclusion_proof(index, latest.tree_size) {
+                let latest = self.log().checkpoint()?;
+                match self.log().inclusion_proof(index, latest.tree_size) {
                     Ok(proof) => Some(Bundle {
                         receipt: request.receipt.clone(),
                         inclusion_proof: proof,
@@ -89,7 +89,7 @@ impl Registry {
         };
         let record = match index {
             None => Err("not checked: the receipt could not be read".to_owned()),
-            Some(index) => match self.entry(index) {
+            Some(index) => match self.log().entry(index) {
                 Ok(stored) if stored == request.receipt => {
                     Ok(format!("the registry holds this receipt at index {index}"))
                 }

@@ -61,6 +61,7 @@ fn a_registered_letter_has_a_receipt_that_verifies_with_its_documents(backend: B
     let annex = t.store("annexe.pdf", b"%PDF-1.7 annex");
     let registration = t
         .registry
+        .letters()
         .register(letter("Fatima", vec![scan.clone(), annex]))
         .unwrap();
     assert_eq!(registration.index, 0);
@@ -94,11 +95,11 @@ fn a_registered_letter_has_a_receipt_that_verifies_with_its_documents(backend: B
 fn numbers_are_gapless_and_restart_at_one_each_january(backend: Backend) {
     let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 58).unwrap());
     let t = TestRegistry::open_with_clock(backend, Some(clock.clone()));
-    let a = t.registry.register(letter("A", vec![])).unwrap();
-    let b = t.registry.register(letter("B", vec![])).unwrap();
+    let a = t.registry.letters().register(letter("A", vec![])).unwrap();
+    let b = t.registry.letters().register(letter("B", vec![])).unwrap();
     clock.set(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 1).unwrap());
-    let c = t.registry.register(letter("C", vec![])).unwrap();
-    let d = t.registry.register(letter("D", vec![])).unwrap();
+    let c = t.registry.letters().register(letter("C", vec![])).unwrap();
+    let d = t.registry.letters().register(letter("D", vec![])).unwrap();
     assert_eq!(
         [a.number, b.number, c.number, d.number],
         [
@@ -114,13 +115,13 @@ fn numbers_are_gapless_and_restart_at_one_each_january(backend: Backend) {
 fn registration_time_never_decreases_when_the_clock_steps_back(backend: Backend) {
     let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap());
     let t = TestRegistry::open_with_clock(backend, Some(clock.clone()));
-    let first = t.registry.register(letter("A", vec![])).unwrap();
+    let first = t.registry.letters().register(letter("A", vec![])).unwrap();
     clock.set(Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap());
-    let second = t.registry.register(letter("B", vec![])).unwrap();
+    let second = t.registry.letters().register(letter("B", vec![])).unwrap();
     assert_eq!(first.registered_at, "2026-11-20T10:00:00.000Z");
     assert_eq!(second.registered_at, first.registered_at);
     clock.set(Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 1).unwrap());
-    let third = t.registry.register(letter("C", vec![])).unwrap();
+    let third = t.registry.letters().register(letter("C", vec![])).unwrap();
     assert_eq!(third.registered_at, "2026-11-20T10:00:01.000Z");
     assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
 }
@@ -137,6 +138,7 @@ fn concurrent_registrations_get_gapless_numbers_and_verifying_receipts(backend: 
                     (0..per_thread)
                         .map(|j| {
                             registry
+                                .letters()
                                 .register(letter(&format!("T{i}-{j}"), vec![]))
                                 .unwrap()
                         })
@@ -171,6 +173,7 @@ fn two_registries_on_one_database_share_one_gapless_log(backend: Backend) {
             (0..25)
                 .map(|i| {
                     t.registry
+                        .letters()
                         .register(letter(&format!("A{i}"), vec![]))
                         .unwrap()
                 })
@@ -178,7 +181,12 @@ fn two_registries_on_one_database_share_one_gapless_log(backend: Backend) {
         });
         let b = s.spawn(|| {
             (0..25)
-                .map(|i| other.register(letter(&format!("B{i}"), vec![])).unwrap())
+                .map(|i| {
+                    other
+                        .letters()
+                        .register(letter(&format!("B{i}"), vec![]))
+                        .unwrap()
+                })
                 .collect::<Vec<_>>()
         });
         let mut all = a.join().unwrap();
@@ -196,10 +204,15 @@ fn two_registries_on_one_database_share_one_gapless_log(backend: Backend) {
 fn a_letter_registered_by_another_process_is_served_at_once(backend: Backend) {
     let t = TestRegistry::open(backend);
     let other = TestRegistry::reopen_at(&t.dir, &t.database_url, None);
-    let first = t.registry.register(letter("First", vec![])).unwrap();
+    let first = t
+        .registry
+        .letters()
+        .register(letter("First", vec![]))
+        .unwrap();
     // The other registry has read (and cached) the checkpoint of one letter.
     assert_eq!(
         other
+            .letters()
             .lookup(&first.number)
             .unwrap()
             .bundle
@@ -210,29 +223,31 @@ fn a_letter_registered_by_another_process_is_served_at_once(backend: Backend) {
     let scan = t.store("scan.pdf", b"%PDF-1.7 registered by the first process");
     let second = t
         .registry
+        .letters()
         .register(letter("Second", vec![scan.clone()]))
         .unwrap();
     // At once, within the cache's lifetime: by number, by document hash, by proof.
-    let found = other.lookup(&second.number).unwrap();
+    let found = other.letters().lookup(&second.number).unwrap();
     assert_eq!(found.bundle.inclusion_proof.tree_size, 2);
     assert_eq!(found.bundle.receipt, second.bundle.receipt);
-    let by_document = other.lookup_by_document(&scan.sha256).unwrap();
+    let by_document = other.letters().lookup_by_document(&scan.sha256).unwrap();
     assert_eq!(by_document.len(), 1);
     assert_eq!(by_document[0].bundle.inclusion_proof.tree_size, 2);
-    assert_eq!(other.inclusion_proof(1, 2).unwrap().tree_size, 2);
+    assert_eq!(other.log().inclusion_proof(1, 2).unwrap().tree_size, 2);
 }
 
 fn proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree(backend: Backend) {
     let t = TestRegistry::open(backend);
     for i in 0..37 {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![]))
             .unwrap();
     }
     let leaves: Vec<_> = (0..37)
         .map(|i| {
             leaf_hash(
-                &parse_compact(&t.registry.entry(i).unwrap())
+                &parse_compact(&t.registry.log().entry(i).unwrap())
                     .unwrap()
                     .payload,
             )
@@ -241,7 +256,7 @@ fn proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree(backend: Backe
     for size in [1u64, 2, 5, 8, 13, 32, 37] {
         let root = merkle::root_from_leaf_hashes(&leaves[..size as usize]);
         for index in 0..size {
-            let proof = t.registry.inclusion_proof(index, size).unwrap();
+            let proof = t.registry.log().inclusion_proof(index, size).unwrap();
             assert_eq!(
                 proof.hashes,
                 merkle::inclusion_proof(&leaves[..size as usize], index).unwrap()
@@ -250,7 +265,7 @@ fn proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree(backend: Backe
                 .unwrap();
         }
         for old in 1..=size {
-            let proof = t.registry.consistency_proof(old, size).unwrap();
+            let proof = t.registry.log().consistency_proof(old, size).unwrap();
             assert_eq!(
                 proof,
                 merkle::consistency_proof(&leaves[..size as usize], old).unwrap()
@@ -258,40 +273,41 @@ fn proofs_from_stored_nodes_equal_proofs_from_the_recomputed_tree(backend: Backe
         }
     }
     assert!(matches!(
-        t.registry.inclusion_proof(5, 5),
+        t.registry.log().inclusion_proof(5, 5),
         Err(RegistryError::Invalid(_))
     ));
     assert!(matches!(
-        t.registry.inclusion_proof(0, 38),
+        t.registry.log().inclusion_proof(0, 38),
         Err(RegistryError::Invalid(_))
     ));
     assert!(matches!(
-        t.registry.consistency_proof(0, 5),
+        t.registry.log().consistency_proof(0, 5),
         Err(RegistryError::Invalid(_))
     ));
     assert!(matches!(
-        t.registry.consistency_proof(6, 5),
+        t.registry.log().consistency_proof(6, 5),
         Err(RegistryError::Invalid(_))
     ));
 }
 
 fn lookups_return_a_fresh_proof_against_the_latest_checkpoint(backend: Backend) {
     let t = TestRegistry::open(backend);
-    let first = t.registry.register(letter("A", vec![])).unwrap();
+    let first = t.registry.letters().register(letter("A", vec![])).unwrap();
     for i in 0..4 {
         t.registry
+            .letters()
             .register(letter(&format!("B{i}"), vec![]))
             .unwrap();
     }
-    let lookup = t.registry.lookup(&first.number).unwrap();
+    let lookup = t.registry.letters().lookup(&first.number).unwrap();
     assert_eq!(lookup.bundle.receipt, first.bundle.receipt);
     assert_eq!(lookup.bundle.inclusion_proof.tree_size, 5);
-    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 5);
+    assert_eq!(t.registry.log().checkpoint().unwrap().tree_size, 5);
     let report = verify_bundle(&lookup.bundle, &t.registry.jwks().unwrap(), &[]);
     assert!(report.passed(), "{:#?}", report.checks);
     assert_eq!(lookup.letter.metadata.sender.name, "A");
     assert!(matches!(
-        t.registry.lookup("BO-1999-000001"),
+        t.registry.letters().lookup("BO-1999-000001"),
         Err(RegistryError::NotFound(_))
     ));
 }
@@ -299,27 +315,37 @@ fn lookups_return_a_fresh_proof_against_the_latest_checkpoint(backend: Backend) 
 fn letters_are_found_by_document_hash(backend: Backend) {
     let t = TestRegistry::open(backend);
     let doc = t.store("plainte.pdf", b"the complaint");
-    let a = t.registry.register(letter("A", vec![doc.clone()])).unwrap();
-    t.registry.register(letter("B", vec![])).unwrap();
-    let c = t.registry.register(letter("C", vec![doc.clone()])).unwrap();
+    let a = t
+        .registry
+        .letters()
+        .register(letter("A", vec![doc.clone()]))
+        .unwrap();
+    t.registry.letters().register(letter("B", vec![])).unwrap();
+    let c = t
+        .registry
+        .letters()
+        .register(letter("C", vec![doc.clone()]))
+        .unwrap();
     let found = t
         .registry
+        .letters()
         .lookup_by_document(&doc.sha256.to_uppercase())
         .unwrap();
     let numbers: Vec<_> = found.iter().map(|l| l.letter.number.clone()).collect();
     assert_eq!(numbers, vec![a.number, c.number]);
     assert!(t
         .registry
+        .letters()
         .lookup_by_document(&sijil_receipt::sha256_hex(b"unknown"))
         .unwrap()
         .is_empty());
     assert!(matches!(
-        t.registry.lookup_by_document("xyz"),
+        t.registry.letters().lookup_by_document("xyz"),
         Err(RegistryError::Invalid(_))
     ));
     let mut stored = Vec::new();
     std::io::Read::read_to_end(
-        &mut t.registry.open_document(&doc.sha256).unwrap(),
+        &mut t.registry.letters().open_document(&doc.sha256).unwrap(),
         &mut stored,
     )
     .unwrap();
@@ -328,12 +354,16 @@ fn letters_are_found_by_document_hash(backend: Backend) {
 
 fn the_metadata_hash_opens_only_with_the_access_code(backend: Backend) {
     let t = TestRegistry::open(backend);
-    let registration = t.registry.register(letter("Fatima", vec![])).unwrap();
+    let registration = t
+        .registry
+        .letters()
+        .register(letter("Fatima", vec![]))
+        .unwrap();
     let claims = RegistrationClaims::from_payload(
         &parse_compact(&registration.bundle.receipt).unwrap().payload,
     )
     .unwrap();
-    let stored = t.registry.letter(&registration.number).unwrap();
+    let stored = t.registry.letters().letter(&registration.number).unwrap();
     assert!(stored.access_code.matches(&registration.access_code));
     let mac = metadata_mac(registration.access_code.as_str(), &stored.metadata).unwrap();
     assert_eq!(mac, claims.metadata_sha256);
@@ -353,10 +383,10 @@ fn the_metadata_hash_opens_only_with_the_access_code(backend: Backend) {
 
 fn invalid_letters_are_refused_and_nothing_is_written(backend: Backend) {
     let t = TestRegistry::open(backend);
-    t.registry.register(letter("A", vec![])).unwrap();
+    t.registry.letters().register(letter("A", vec![])).unwrap();
     let mut m = metadata("B");
     m.subject = "   ".into();
-    let refused = t.registry.register(NewLetter {
+    let refused = t.registry.letters().register(NewLetter {
         metadata: m,
         documents: vec![],
     });
@@ -367,14 +397,14 @@ fn invalid_letters_are_refused_and_nothing_is_written(backend: Backend) {
     let mut m = metadata("C");
     m.letter_date = Some("yesterday".into());
     assert!(matches!(
-        t.registry.register(NewLetter {
+        t.registry.letters().register(NewLetter {
             metadata: m,
             documents: vec![]
         }),
         Err(RegistryError::Invalid(_))
     ));
-    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 1);
-    let next = t.registry.register(letter("D", vec![])).unwrap();
+    assert_eq!(t.registry.log().checkpoint().unwrap().tree_size, 1);
+    let next = t.registry.letters().register(letter("D", vec![])).unwrap();
     assert!(next.number.ends_with("-000002"), "{}", next.number);
 }
 
@@ -383,10 +413,10 @@ fn invalid_letters_are_refused_and_nothing_is_written(backend: Backend) {
 /// before it reaches a query.
 fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backend) {
     let t = TestRegistry::open(backend);
-    let a = t.registry.register(letter("A", vec![])).unwrap();
+    let a = t.registry.letters().register(letter("A", vec![])).unwrap();
 
     let mut m = metadata("Khadija\u{0}Benali");
-    let refused = t.registry.register(NewLetter {
+    let refused = t.registry.letters().register(NewLetter {
         metadata: m.clone(),
         documents: vec![],
     });
@@ -396,7 +426,7 @@ fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backe
     );
     m.sender.name = "Khadija Benali".into();
     m.subject = "Demande\u{0}".into();
-    let refused = t.registry.register(NewLetter {
+    let refused = t.registry.letters().register(NewLetter {
         metadata: m.clone(),
         documents: vec![],
     });
@@ -406,7 +436,7 @@ fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backe
     );
     m.subject = "Demande".into();
     m.notes = Some("ligne 1\n\u{0}ligne 2".into());
-    let refused = t.registry.register(NewLetter {
+    let refused = t.registry.letters().register(NewLetter {
         metadata: m,
         documents: vec![],
     });
@@ -417,13 +447,13 @@ fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backe
 
     // A registration number never holds a NUL: no such letter.
     for number in [format!("{}\u{0}", a.number), "\u{0}".to_owned()] {
-        let looked_up = t.registry.lookup(&number);
+        let looked_up = t.registry.letters().lookup(&number);
         assert!(
             matches!(looked_up, Err(RegistryError::NotFound(ref e)) if e.contains("no letter")),
             "lookup {number:?}: {:?}",
             looked_up.map(|l| l.letter.number)
         );
-        let record = t.registry.letter(&number);
+        let record = t.registry.letters().letter(&number);
         assert!(
             matches!(record, Err(RegistryError::NotFound(ref e)) if e.contains("no letter")),
             "letter {number:?}: {:?}",
@@ -433,6 +463,7 @@ fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backe
 
     let searched = t
         .registry
+        .letters()
         .list_letters(i64::MIN, i64::MAX, Some("A\u{0}"), 1, 50);
     assert!(
         matches!(searched, Err(RegistryError::Invalid(ref e)) if e.contains("search text") && e.contains("control")),
@@ -442,19 +473,23 @@ fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backe
     // The same search without the NUL still works.
     assert_eq!(
         t.registry
+            .letters()
             .list_letters(i64::MIN, i64::MAX, Some("A"), 1, 50)
             .unwrap()
             .len(),
         1
     );
 
-    let token = t.registry.create_token("Guichet\u{0}1", Role::Clerk);
+    let token = t
+        .registry
+        .access()
+        .create_token("Guichet\u{0}1", Role::Clerk);
     assert!(
         matches!(token, Err(RegistryError::Invalid(_))),
         "{:?}",
         token.map(|(info, _)| info.name)
     );
-    let revoked = t.registry.revoke_token("Guichet\u{0}1");
+    let revoked = t.registry.access().revoke_token("Guichet\u{0}1");
     assert!(
         matches!(revoked, Err(RegistryError::NotFound(_))),
         "{:?}",
@@ -462,6 +497,7 @@ fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backe
     );
     assert_eq!(
         t.registry
+            .access()
             .authenticate("sijil_\u{0}")
             .unwrap()
             .map(|i| i.name),
@@ -469,13 +505,13 @@ fn nul_characters_are_refused_or_not_found_never_a_database_error(backend: Backe
     );
 
     // Nothing was written.
-    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 1);
-    assert!(t.registry.list_tokens().unwrap().is_empty());
+    assert_eq!(t.registry.log().checkpoint().unwrap().tree_size, 1);
+    assert!(t.registry.access().list_tokens().unwrap().is_empty());
 }
 
 fn receipts_signed_before_a_key_rotation_still_verify(backend: Backend) {
     let t = TestRegistry::open(backend);
-    let before = t.registry.register(letter("A", vec![])).unwrap();
+    let before = t.registry.letters().register(letter("A", vec![])).unwrap();
     let old_kid = parse_compact(&before.bundle.receipt)
         .unwrap()
         .header
@@ -483,7 +519,7 @@ fn receipts_signed_before_a_key_rotation_still_verify(backend: Backend) {
         .unwrap();
     let new_kid = t.registry.rotate_key().unwrap();
     assert_ne!(old_kid, new_kid);
-    let after = t.registry.register(letter("B", vec![])).unwrap();
+    let after = t.registry.letters().register(letter("B", vec![])).unwrap();
     assert_eq!(
         parse_compact(&after.bundle.receipt)
             .unwrap()
@@ -496,7 +532,7 @@ fn receipts_signed_before_a_key_rotation_still_verify(backend: Backend) {
     assert_eq!(jwks.keys.len(), 2);
     assert!(jwks.find(&old_kid).unwrap().not_after.is_some());
     // The old receipt, with a fresh proof under a checkpoint signed by the new key.
-    let fresh = t.registry.lookup(&before.number).unwrap();
+    let fresh = t.registry.letters().lookup(&before.number).unwrap();
     assert!(verify_bundle(&fresh.bundle, &jwks, &[]).passed());
     assert!(verify_bundle(&before.bundle, &jwks, &[]).passed());
     assert!(verify_bundle(&after.bundle, &jwks, &[]).passed());
@@ -508,6 +544,7 @@ fn audit_passes_on_an_untouched_register(backend: Backend) {
     let doc = t.store("a.pdf", b"document a");
     for i in 0..12 {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![doc.clone()]))
             .unwrap();
     }
@@ -523,6 +560,7 @@ fn audit_names_the_index_of_an_altered_letter(backend: Backend) {
     let t = TestRegistry::open(backend);
     for i in 0..6 {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![]))
             .unwrap();
     }
@@ -537,6 +575,7 @@ fn audit_names_the_index_of_an_altered_tree_node(backend: Backend) {
     let t = TestRegistry::open(backend);
     for i in 0..8 {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![]))
             .unwrap();
     }
@@ -558,6 +597,7 @@ fn audit_detects_a_forged_checkpoint(backend: Backend) {
     let t = TestRegistry::open(backend);
     for i in 0..3 {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![]))
             .unwrap();
     }
@@ -576,6 +616,7 @@ fn audit_detects_a_counter_set_back(backend: Backend) {
     let t = TestRegistry::open(backend);
     for i in 0..3 {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![]))
             .unwrap();
     }
@@ -597,9 +638,13 @@ fn audit_detects_an_altered_document(backend: Backend) {
     let big_bytes = vec![b'x'; sijil_registry::documents::INLINE_MAX + 10];
     let big = t.store("big.pdf", &big_bytes);
     t.registry
+        .letters()
         .register(letter("A", vec![small.clone()]))
         .unwrap();
-    t.registry.register(letter("B", vec![big.clone()])).unwrap();
+    t.registry
+        .letters()
+        .register(letter("B", vec![big.clone()]))
+        .unwrap();
     assert!(t.registry.audit(AuditOptions::default()).unwrap().passed());
     let hex_content = match backend {
         Backend::Sqlite => "X'00'",
@@ -628,13 +673,25 @@ fn audit_detects_an_altered_document(backend: Backend) {
 
 fn lookups_refuse_a_record_altered_behind_the_logs_back(backend: Backend) {
     let t = TestRegistry::open(backend);
-    let a = t.registry.register(letter("Fatima", vec![])).unwrap();
-    let b = t.registry.register(letter("Ahmed", vec![])).unwrap();
-    let c = t.registry.register(letter("Karim", vec![])).unwrap();
+    let a = t
+        .registry
+        .letters()
+        .register(letter("Fatima", vec![]))
+        .unwrap();
+    let b = t
+        .registry
+        .letters()
+        .register(letter("Ahmed", vec![]))
+        .unwrap();
+    let c = t
+        .registry
+        .letters()
+        .register(letter("Karim", vec![]))
+        .unwrap();
     t.execute(
         "UPDATE letters SET metadata = REPLACE(metadata, 'Fatima', 'Someone') WHERE leaf_index = 0",
     );
-    let altered = t.registry.lookup(&a.number);
+    let altered = t.registry.letters().lookup(&a.number);
     assert!(
         matches!(altered, Err(RegistryError::Integrity(ref e)) if e.contains("metadata")),
         "{altered:?}"
@@ -644,13 +701,13 @@ fn lookups_refuse_a_record_altered_behind_the_logs_back(backend: Backend) {
         "UPDATE leaves SET receipt = '{}' WHERE leaf_index = 1",
         c.bundle.receipt
     ));
-    let swapped = t.registry.lookup(&b.number);
+    let swapped = t.registry.letters().lookup(&b.number);
     assert!(
         matches!(swapped, Err(RegistryError::Integrity(ref e)) if e.contains("does not match the log")),
         "{swapped:?}"
     );
     assert!(
-        t.registry.lookup(&c.number).is_ok(),
+        t.registry.letters().lookup(&c.number).is_ok(),
         "untouched letters are still served"
     );
 }
@@ -659,11 +716,12 @@ fn deleting_the_last_letters_is_detected_against_a_kept_checkpoint(backend: Back
     let t = TestRegistry::open(backend);
     for i in 0..6 {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![]))
             .unwrap();
     }
     // A client keeps the checkpoint of size 6.
-    let kept = t.registry.checkpoint().unwrap();
+    let kept = t.registry.log().checkpoint().unwrap();
     let verifier = t.registry.note_verifier().unwrap();
     let kept =
         sijil_receipt::checkpoint::Checkpoint::open(&kept.note, std::slice::from_ref(&verifier))
@@ -678,13 +736,19 @@ fn deleting_the_last_letters_is_detected_against_a_kept_checkpoint(backend: Back
     );
     let reopened = TestRegistry::reopen_at(&t.dir, &t.database_url, None);
     for i in 0..3 {
-        reopened.register(letter(&format!("R{i}"), vec![])).unwrap();
+        reopened
+            .letters()
+            .register(letter(&format!("R{i}"), vec![]))
+            .unwrap();
     }
-    let now = reopened.checkpoint().unwrap();
+    let now = reopened.log().checkpoint().unwrap();
     let now = sijil_receipt::checkpoint::Checkpoint::open(&now.note, &[verifier]).unwrap();
     assert_eq!(now.size, 7);
     // The registry's own consistency proof from the kept size cannot convince the client.
-    let proof = reopened.consistency_proof(kept.size, now.size).unwrap();
+    let proof = reopened
+        .log()
+        .consistency_proof(kept.size, now.size)
+        .unwrap();
     assert!(
         merkle::verify_consistency(kept.size, now.size, &kept.root, &now.root, &proof).is_err()
     );
@@ -695,6 +759,7 @@ fn audit_names_the_index_of_an_altered_leaf(backend: Backend) {
     let regs: Vec<_> = (0..5)
         .map(|i| {
             t.registry
+                .letters()
                 .register(letter(&format!("S{i}"), vec![]))
                 .unwrap()
         })
@@ -720,6 +785,7 @@ fn audit_reports_every_disagreement_in_log_order(backend: Backend) {
         .collect();
     for (i, doc) in docs.iter().enumerate() {
         t.registry
+            .letters()
             .register(letter(&format!("S{i}"), vec![doc.clone()]))
             .unwrap();
     }
@@ -794,6 +860,7 @@ fn audit_names_the_leaf_whose_receipt_signature_fails(backend: Backend) {
     let receipts: Vec<String> = (0..10)
         .map(|i| {
             t.registry
+                .letters()
                 .register(letter(&format!("S{i}"), vec![]))
                 .unwrap()
                 .bundle
@@ -823,18 +890,26 @@ fn export_lists_the_period_in_order(backend: Backend) {
     let t = TestRegistry::open_with_clock(backend, Some(clock.clone()));
     let doc = t.store("a.pdf", b"document a");
     t.registry
+        .letters()
         .register(letter("Day one", vec![doc.clone()]))
         .unwrap();
     clock.set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap());
     t.registry
+        .letters()
         .register(letter("Day two, \"quoted\"", vec![]))
         .unwrap();
     clock.set(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap());
-    t.registry.register(letter("Day three", vec![])).unwrap();
+    t.registry
+        .letters()
+        .register(letter("Day three", vec![]))
+        .unwrap();
     let mut csv = Vec::new();
     let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
     assert_eq!(
-        t.registry.export_csv(day(19), day(20), &mut csv).unwrap(),
+        t.registry
+            .letters()
+            .export_csv(day(19), day(20), &mut csv)
+            .unwrap(),
         2
     );
     let text = String::from_utf8(csv).unwrap();
@@ -851,18 +926,22 @@ fn export_lists_the_period_in_order(backend: Backend) {
         lines[2]
     );
     assert_eq!(lines.len(), 3);
-    assert!(t.registry.export_csv(day(21), day(20), Vec::new()).is_err());
+    assert!(t
+        .registry
+        .letters()
+        .export_csv(day(21), day(20), Vec::new())
+        .is_err());
 }
 
 fn shutdown_refuses_new_registrations(backend: Backend) {
     let t = TestRegistry::open(backend);
-    t.registry.register(letter("A", vec![])).unwrap();
+    t.registry.letters().register(letter("A", vec![])).unwrap();
     t.registry.shutdown();
     assert!(matches!(
-        t.registry.register(letter("B", vec![])),
+        t.registry.letters().register(letter("B", vec![])),
         Err(RegistryError::ShuttingDown)
     ));
-    assert_eq!(t.registry.checkpoint().unwrap().tree_size, 1);
+    assert_eq!(t.registry.log().checkpoint().unwrap().tree_size, 1);
 }
 
 #[test]
@@ -893,7 +972,7 @@ fn the_key_file_must_not_be_readable_by_others() {
 #[test]
 fn an_interrupted_key_rotation_is_completed_at_the_next_start() {
     let t = TestRegistry::open(Backend::Sqlite);
-    let before = t.registry.register(letter("A", vec![])).unwrap();
+    let before = t.registry.letters().register(letter("A", vec![])).unwrap();
     let keys = t.dir.path().join("keys");
     let old_pem = std::fs::read(keys.join("signing-key.pem")).unwrap();
     let new_kid = t.registry.rotate_key().unwrap();
@@ -911,7 +990,7 @@ fn an_interrupted_key_rotation_is_completed_at_the_next_start() {
     )
     .unwrap();
     let reopened = TestRegistry::reopen_at(&t.dir, &t.database_url, None);
-    let after = reopened.register(letter("B", vec![])).unwrap();
+    let after = reopened.letters().register(letter("B", vec![])).unwrap();
     assert_eq!(
         parse_compact(&after.bundle.receipt)
             .unwrap()
@@ -930,10 +1009,10 @@ fn an_interrupted_key_rotation_is_completed_at_the_next_start() {
 fn receipts_after_a_rotation_are_not_older_than_their_key_even_if_the_clock_lags() {
     let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap());
     let t = TestRegistry::open_with_clock(Backend::Sqlite, Some(clock.clone()));
-    t.registry.register(letter("A", vec![])).unwrap();
+    t.registry.letters().register(letter("A", vec![])).unwrap();
     // The clock stands still: the rotation is stamped after the last receipt.
     t.registry.rotate_key().unwrap();
-    let after = t.registry.register(letter("B", vec![])).unwrap();
+    let after = t.registry.letters().register(letter("B", vec![])).unwrap();
     let report = verify_bundle(&after.bundle, &t.registry.jwks().unwrap(), &[]);
     assert!(report.passed(), "{:#?}", report.checks);
     assert_eq!(after.registered_at, "2026-11-20T10:00:00.001Z");
@@ -944,19 +1023,30 @@ fn every_read_of_a_record_goes_through_the_checked_read(backend: Backend) {
     let scan = t.store("scan.pdf", b"%PDF-1.7 one scan");
     let a = t
         .registry
+        .letters()
         .register(letter("Fatima", vec![scan.clone()]))
         .unwrap();
-    assert_eq!(t.registry.letter(&a.number).unwrap().number, a.number);
     assert_eq!(
-        t.registry.lookup_by_document(&scan.sha256).unwrap().len(),
+        t.registry.letters().letter(&a.number).unwrap().number,
+        a.number
+    );
+    assert_eq!(
+        t.registry
+            .letters()
+            .lookup_by_document(&scan.sha256)
+            .unwrap()
+            .len(),
         1
     );
     t.execute(
         "UPDATE letters SET metadata = REPLACE(metadata, 'Fatima', 'Someone') WHERE leaf_index = 0",
     );
     for outcome in [
-        t.registry.letter(&a.number).map(|_| ()),
-        t.registry.lookup_by_document(&scan.sha256).map(|_| ()),
+        t.registry.letters().letter(&a.number).map(|_| ()),
+        t.registry
+            .letters()
+            .lookup_by_document(&scan.sha256)
+            .map(|_| ()),
     ] {
         assert!(
             matches!(outcome, Err(RegistryError::Integrity(ref e)) if e.contains("metadata")),
@@ -967,15 +1057,27 @@ fn every_read_of_a_record_goes_through_the_checked_read(backend: Backend) {
 
 fn a_config_change_is_a_signed_leaf_of_the_one_log(backend: Backend) {
     let t = TestRegistry::open(backend);
-    assert_eq!(t.registry.institution_name().unwrap(), "Bureau d'ordre");
-    let first = t.registry.register(letter("Fatima", vec![])).unwrap();
+    assert_eq!(
+        t.registry.settings().institution_name().unwrap(),
+        "Bureau d'ordre"
+    );
+    let first = t
+        .registry
+        .letters()
+        .register(letter("Fatima", vec![]))
+        .unwrap();
     let change = t
         .registry
+        .settings()
         .change_setting(Setting::InstitutionName, "  Médiateur du Royaume ", "admin")
         .unwrap();
-    let second = t.registry.register(letter("Ahmed", vec![])).unwrap();
+    let second = t
+        .registry
+        .letters()
+        .register(letter("Ahmed", vec![]))
+        .unwrap();
     assert_eq!(
-        t.registry.institution_name().unwrap(),
+        t.registry.settings().institution_name().unwrap(),
         "Médiateur du Royaume"
     );
     // One log: the change sits between the two letters, whose numbers stay gapless.
@@ -994,7 +1096,7 @@ fn a_config_change_is_a_signed_leaf_of_the_one_log(backend: Backend) {
         }
         other => panic!("not a config leaf: {other:?}"),
     }
-    assert_eq!(t.registry.entry(1).unwrap(), change.receipt);
+    assert_eq!(t.registry.log().entry(1).unwrap(), change.receipt);
     let audit = t.registry.audit(AuditOptions::default()).unwrap();
     assert!(audit.passed(), "{:?}", audit.problems);
     assert_eq!(
@@ -1004,6 +1106,7 @@ fn a_config_change_is_a_signed_leaf_of_the_one_log(backend: Backend) {
     for bad in ["", "   ", "a\u{7}b"] {
         assert!(matches!(
             t.registry
+                .settings()
                 .change_setting(Setting::InstitutionName, bad, "admin"),
             Err(RegistryError::Invalid(_))
         ));
@@ -1013,7 +1116,7 @@ fn a_config_change_is_a_signed_leaf_of_the_one_log(backend: Backend) {
         Err(RegistryError::Invalid(_))
     ));
     assert_eq!(
-        t.registry.checkpoint().unwrap().tree_size,
+        t.registry.log().checkpoint().unwrap().tree_size,
         3,
         "refused changes write nothing"
     );
@@ -1021,8 +1124,12 @@ fn a_config_change_is_a_signed_leaf_of_the_one_log(backend: Backend) {
 
 fn audit_rederives_every_config_change_from_its_leaf(backend: Backend) {
     let t = TestRegistry::open(backend);
-    t.registry.register(letter("Fatima", vec![])).unwrap();
     t.registry
+        .letters()
+        .register(letter("Fatima", vec![]))
+        .unwrap();
+    t.registry
+        .settings()
         .change_setting(Setting::InstitutionName, "Médiateur du Royaume", "admin")
         .unwrap();
     t.execute("UPDATE config_changes SET value = '\"Quelqu''un d''autre\"'");
@@ -1031,7 +1138,10 @@ fn audit_rederives_every_config_change_from_its_leaf(backend: Backend) {
     assert_eq!(report.problems[0].index, Some(1));
     assert!(report.problems[0].what.contains("differs from its leaf"));
     // The altered row is what the pages would print: the audit is the check.
-    assert_eq!(t.registry.institution_name().unwrap(), "Quelqu'un d'autre");
+    assert_eq!(
+        t.registry.settings().institution_name().unwrap(),
+        "Quelqu'un d'autre"
+    );
     t.execute("DELETE FROM config_changes");
     let report = t.registry.audit(AuditOptions::default()).unwrap();
     assert!(
@@ -1046,8 +1156,14 @@ fn audit_rederives_every_config_change_from_its_leaf(backend: Backend) {
 
 fn audit_names_a_leaf_stored_under_another_type(backend: Backend) {
     let t = TestRegistry::open(backend);
-    t.registry.register(letter("Fatima", vec![])).unwrap();
-    t.registry.register(letter("Ahmed", vec![])).unwrap();
+    t.registry
+        .letters()
+        .register(letter("Fatima", vec![]))
+        .unwrap();
+    t.registry
+        .letters()
+        .register(letter("Ahmed", vec![]))
+        .unwrap();
     t.execute("UPDATE leaves SET kind = 'config' WHERE leaf_index = 1");
     let report = t.registry.audit(AuditOptions::default()).unwrap();
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
@@ -1059,14 +1175,21 @@ fn audit_names_a_leaf_stored_under_another_type(backend: Backend) {
 
 fn a_status_that_no_entry_records_is_an_audit_problem(backend: Backend) {
     let t = TestRegistry::open(backend);
-    let a = t.registry.register(letter("Fatima", vec![])).unwrap();
-    assert_eq!(t.registry.letter(&a.number).unwrap().status, "registered");
+    let a = t
+        .registry
+        .letters()
+        .register(letter("Fatima", vec![]))
+        .unwrap();
+    assert_eq!(
+        t.registry.letters().letter(&a.number).unwrap().status,
+        "registered"
+    );
     t.execute("UPDATE letters SET status = 'closed'");
     let report = t.registry.audit(AuditOptions::default()).unwrap();
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(report.problems[0].what.contains("status \"closed\""));
     assert!(matches!(
-        t.registry.lookup(&a.number),
+        t.registry.letters().lookup(&a.number),
         Err(RegistryError::Integrity(_))
     ));
 }

@@ -251,6 +251,7 @@ fn restore_dump(url: &str, dump: &Path) {
 fn read_document(registry: &Registry, sha256: &str) -> Vec<u8> {
     let mut bytes = Vec::new();
     registry
+        .letters()
         .open_document(sha256)
         .unwrap_or_else(|e| panic!("document {sha256}: {e}"))
         .read_to_end(&mut bytes)
@@ -322,11 +323,12 @@ fn every_old_receipt_is_served_with_the_same_bytes_and_verifies(backend: Backend
     for old in &t.expected.letters {
         let found = t
             .registry
+            .letters()
             .lookup(&old.number)
             .unwrap_or_else(|e| panic!("lookup {}: {e}", old.number));
         assert_eq!(found.bundle.receipt, old.bundle.receipt, "{}", old.number);
         assert_eq!(
-            t.registry.entry(old.index).unwrap(),
+            t.registry.log().entry(old.index).unwrap(),
             old.bundle.receipt,
             "log entry {}",
             old.index
@@ -364,7 +366,7 @@ fn every_old_receipt_is_served_with_the_same_bytes_and_verifies(backend: Backend
         assert_eq!(claims["index"], old.index);
     }
     // The Arabic letter came through intact.
-    let arabic = t.registry.lookup("BO-2026-000002").unwrap();
+    let arabic = t.registry.letters().lookup("BO-2026-000002").unwrap();
     assert_eq!(arabic.letter.metadata.sender.name, "محمد بن عبد الله");
     assert_eq!(arabic.letter.metadata.subject, "طلب شهادة السكنى");
 }
@@ -416,6 +418,7 @@ fn every_old_document_opens_and_hashes_to_its_receipt(backend: Backend) {
     let shared = &t.expected.letters[0].documents[0];
     let numbers: Vec<String> = t
         .registry
+        .letters()
         .lookup_by_document(&shared.sha256)
         .unwrap()
         .into_iter()
@@ -426,7 +429,7 @@ fn every_old_document_opens_and_hashes_to_its_receipt(backend: Backend) {
 
 fn the_old_latest_checkpoint_is_served_unchanged(backend: Backend) {
     let t = upgrade(backend);
-    let served = t.registry.checkpoint().unwrap();
+    let served = t.registry.log().checkpoint().unwrap();
     assert_eq!(served.tree_size, t.expected.latest_checkpoint.tree_size);
     assert_eq!(served.note, t.expected.latest_checkpoint.note);
     let old = t.open_old_checkpoint(&t.expected.latest_checkpoint.note);
@@ -438,12 +441,13 @@ fn the_old_checkpoints_are_consistent_with_new_ones(backend: Backend) {
     let t = upgrade(backend);
     let new_letter = t
         .registry
+        .letters()
         .register(NewLetter {
             metadata: common::metadata("Après la mise à jour"),
             documents: vec![],
         })
         .unwrap();
-    let latest = t.registry.checkpoint().unwrap();
+    let latest = t.registry.log().checkpoint().unwrap();
     assert_eq!(latest.note, new_letter.bundle.checkpoint);
     let new = t.open_current_checkpoint(&latest.note);
     assert_eq!(new.size, t.expected.latest_checkpoint.tree_size + 1);
@@ -453,7 +457,11 @@ fn the_old_checkpoints_are_consistent_with_new_ones(backend: Backend) {
         .chain(t.expected.letters.iter().map(|l| &l.bundle.checkpoint));
     for note in old_notes {
         let old = t.open_old_checkpoint(note);
-        let proof = t.registry.consistency_proof(old.size, new.size).unwrap();
+        let proof = t
+            .registry
+            .log()
+            .consistency_proof(old.size, new.size)
+            .unwrap();
         merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof)
             .unwrap_or_else(|e| panic!("from size {} to {}: {e}", old.size, new.size));
         let proof = sijil_receipt::bundle::ConsistencyProof {
@@ -468,7 +476,7 @@ fn the_old_checkpoints_are_consistent_with_new_ones(backend: Backend) {
 fn the_old_token_still_authenticates_and_the_revoked_one_does_not(backend: Backend) {
     let t = upgrade(backend);
     for token in &t.expected.tokens {
-        let found = t.registry.authenticate(&token.secret).unwrap();
+        let found = t.registry.access().authenticate(&token.secret).unwrap();
         if token.revoked {
             assert!(found.is_none(), "revoked token {} accepted", token.name);
         } else {
@@ -481,20 +489,27 @@ fn the_old_token_still_authenticates_and_the_revoked_one_does_not(backend: Backe
     }
     let amina = t
         .registry
+        .access()
         .authenticate(&t.expected.tokens[0].secret)
         .unwrap()
         .unwrap();
     assert_eq!((amina.name.as_str(), amina.role), ("Amina", Role::Clerk));
-    let listed = t.registry.list_tokens().unwrap();
+    let listed = t.registry.access().list_tokens().unwrap();
     assert_eq!(listed.len(), t.expected.tokens.len());
     // A token made after the upgrade takes the next id and works too.
     let (info, secret) = t
         .registry
+        .access()
         .create_token("Nouvel agent", Role::Auditor)
         .unwrap();
     assert_eq!(info.id, t.expected.tokens.len() as i64 + 1);
     assert_eq!(
-        t.registry.authenticate(&secret).unwrap().unwrap().role,
+        t.registry
+            .access()
+            .authenticate(&secret)
+            .unwrap()
+            .unwrap()
+            .role,
         Role::Auditor
     );
 }
@@ -522,6 +537,7 @@ fn new_letters_continue_the_numbering_and_the_log(backend: Backend) {
         .unwrap();
     let first = t
         .registry
+        .letters()
         .register(NewLetter {
             metadata: common::metadata("Première lettre après la mise à jour"),
             documents: vec![small.clone(), large.clone()],
@@ -530,6 +546,7 @@ fn new_letters_continue_the_numbering_and_the_log(backend: Backend) {
     t.clock.set(t.clock.now() + Duration::seconds(5));
     let second = t
         .registry
+        .letters()
         .register(NewLetter {
             metadata: common::metadata("Deuxième lettre après la mise à jour"),
             documents: vec![],
@@ -561,14 +578,14 @@ fn new_letters_continue_the_numbering_and_the_log(backend: Backend) {
             registration.number,
             report.checks
         );
-        let found = t.registry.lookup(&registration.number).unwrap();
+        let found = t.registry.letters().lookup(&registration.number).unwrap();
         assert_eq!(found.bundle.receipt, registration.bundle.receipt);
         assert!(verify_bundle(&found.bundle, &jwks, docs).passed());
     }
     assert_eq!(read_document(&t.registry, &large.sha256), large_bytes);
     // Old receipts are still served with proofs into the grown tree.
     for old in &t.expected.letters {
-        let found = t.registry.lookup(&old.number).unwrap();
+        let found = t.registry.letters().lookup(&old.number).unwrap();
         assert_eq!(found.bundle.receipt, old.bundle.receipt);
         assert_eq!(found.bundle.inclusion_proof.tree_size, next_index + 2);
         assert!(verify_bundle(&found.bundle, &jwks, &old.document_inputs()).passed());
@@ -582,6 +599,7 @@ fn new_letters_continue_the_numbering_and_the_log(backend: Backend) {
     options.clock = t.clock.clone();
     let reopened = Registry::open(options).unwrap();
     let third = reopened
+        .letters()
         .register(NewLetter {
             metadata: common::metadata("Après réouverture"),
             documents: vec![],

@@ -62,7 +62,11 @@ impl FromRequest for Clerk {
                 })?
                 .to_owned();
             let registry = state.registry.clone();
-            match read(&state.registry, move || registry.authenticate(&secret)).await? {
+            match read(&state.registry, move || {
+                registry.access().authenticate(&secret)
+            })
+            .await?
+            {
                 Some(token) => {
                     request.extensions_mut().insert(Actor(token.name.clone()));
                     Ok(Clerk(token))

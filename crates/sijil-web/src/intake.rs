@@ -327,6 +327,7 @@ pub async fn register(state: &AppState, letter: NewLetter) -> Result<Registratio
     let started = std::time::Instant::now();
     let result = state
         .registry
+        .letters()
         .register_async(letter)
         .await
         .map_err(ApiError::from);

@@ -155,7 +155,7 @@ async fn registration_refuses_bad_requests_with_problems_and_registers_nothing(b
         assert_problem(response, status, needle).await;
     }
     assert_eq!(
-        app.registry.checkpoint().unwrap().tree_size,
+        app.registry.log().checkpoint().unwrap().tree_size,
         0,
         "nothing may be registered"
     );
@@ -234,7 +234,7 @@ async fn requests_up_to_the_limit_are_registered_and_one_byte_more_is_refused(ba
         "request is larger than the limit",
     )
     .await;
-    assert_eq!(app.registry.checkpoint().unwrap().tree_size, 4);
+    assert_eq!(app.registry.log().checkpoint().unwrap().tree_size, 4);
 }
 
 async fn the_clerk_api_needs_a_valid_token_of_the_right_role(backend: Backend) {
@@ -253,7 +253,7 @@ async fn the_clerk_api_needs_a_valid_token_of_the_right_role(backend: Backend) {
     let response = app.call(register_request(&app.auditor, &form)).await;
     assert_problem(response, StatusCode::FORBIDDEN, "auditor").await;
     // Revoked tokens stop working at once.
-    app.registry.revoke_token("Amina").unwrap();
+    app.registry.access().revoke_token("Amina").unwrap();
     let response = app.call(register_request(&app.clerk, &form)).await;
     assert_problem(response, StatusCode::UNAUTHORIZED, "revoked").await;
     for uri in [
@@ -1330,7 +1330,7 @@ async fn text_with_nul_characters_is_refused_with_a_problem(backend: Backend) {
             .await;
         assert_problem(response, StatusCode::NOT_FOUND, "no letter is registered").await;
     }
-    assert_eq!(app.registry.checkpoint().unwrap().tree_size, 1);
+    assert_eq!(app.registry.log().checkpoint().unwrap().tree_size, 1);
 }
 
 fn setting_request(token: &str, setting: &str, body: &str) -> TestRequest {
@@ -1361,7 +1361,7 @@ async fn an_administrator_changes_the_institution_name_as_a_signed_config_entry(
         .await;
     assert_problem(response, StatusCode::BAD_REQUEST, "cannot be empty").await;
     assert_eq!(
-        app.registry.checkpoint().unwrap().tree_size,
+        app.registry.log().checkpoint().unwrap().tree_size,
         1,
         "nothing written"
     );

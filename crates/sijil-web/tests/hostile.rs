@@ -383,8 +383,9 @@ fn files_under(root: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
 }
 
 fn snapshot(registry: &Registry) -> Snapshot {
-    let checkpoint = registry.checkpoint().unwrap();
+    let checkpoint = registry.log().checkpoint().unwrap();
     let letters = registry
+        .letters()
         .list_letters(i64::MIN, i64::MAX, None, 1, 500)
         .unwrap();
     let audit = registry.audit(AuditOptions::default()).unwrap();
@@ -397,7 +398,7 @@ fn snapshot(registry: &Registry) -> Snapshot {
         checkpoint_note: checkpoint.note,
         letter_count: letters.len(),
         letters: serde_json::to_value(&letters).unwrap(),
-        tokens: registry.list_tokens().unwrap(),
+        tokens: registry.access().list_tokens().unwrap(),
         audit: (
             audit.tree_size,
             audit.leaves,
@@ -428,8 +429,12 @@ async fn world_with(backend: Backend, max_document_bytes: u64, max_request_bytes
     settings.max_request_bytes = max_request_bytes;
     settings.failures_per_minute = FAILURES_PER_MINUTE;
     let app = TestApp::with_settings(backend, settings).await;
-    let (_, revoked) = app.registry.create_token("Ancien", Role::Clerk).unwrap();
-    app.registry.revoke_token("Ancien").unwrap();
+    let (_, revoked) = app
+        .registry
+        .access()
+        .create_token("Ancien", Role::Clerk)
+        .unwrap();
+    app.registry.access().revoke_token("Ancien").unwrap();
     let mut registered = Vec::new();
     for (i, person) in [&LETTER_A, &LETTER_B].into_iter().enumerate() {
         let body = mp(&[

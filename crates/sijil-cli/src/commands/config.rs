@@ -15,7 +15,9 @@ pub fn run(registry: &Registry, command: &ConfigCommand) -> Result<ExitCode> {
     match command {
         ConfigCommand::Set { setting, value } => {
             let setting = Setting::parse(setting)?;
-            let bundle = registry.change_setting(setting, value, OPERATOR)?;
+            let bundle = registry
+                .settings()
+                .change_setting(setting, value, OPERATOR)?;
             eprintln!(
                 "{} changed: log entry {}",
                 setting.as_str(),
@@ -27,7 +29,7 @@ pub fn run(registry: &Registry, command: &ConfigCommand) -> Result<ExitCode> {
             println!(
                 "{}\t{}",
                 Setting::InstitutionName.as_str(),
-                registry.institution_name()?
+                registry.settings().institution_name()?
             );
         }
     }

@@ -16,7 +16,7 @@ pub fn run(
     out: Option<&Path>,
 ) -> Result<ExitCode> {
     let mut csv = Vec::new();
-    let count = registry.export_csv(from, to, &mut csv)?;
+    let count = registry.letters().export_csv(from, to, &mut csv)?;
     output::emit(out, &csv)?;
     eprintln!("{count} letter(s) from {from} to {to}");
     Ok(ExitCode::SUCCESS)

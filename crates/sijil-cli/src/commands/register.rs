@@ -34,7 +34,7 @@ pub fn run(registry: &Registry, args: &RegisterArgs) -> Result<ExitCode> {
             .with_context(|| format!("document {}", file.display()))?;
         documents.push(stored);
     }
-    let registration = registry.register(NewLetter {
+    let registration = registry.letters().register(NewLetter {
         metadata,
         documents,
     })?;

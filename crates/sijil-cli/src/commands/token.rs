@@ -10,7 +10,7 @@ use crate::cli::TokenCommand;
 pub fn run(registry: &Registry, command: &TokenCommand) -> Result<ExitCode> {
     match command {
         TokenCommand::Create { role, name } => {
-            let (info, secret) = registry.create_token(name, *role)?;
+            let (info, secret) = registry.access().create_token(name, *role)?;
             println!("{secret}");
             eprintln!(
                 "token {} ({}, {}) created; it is shown only this once",
@@ -19,7 +19,7 @@ pub fn run(registry: &Registry, command: &TokenCommand) -> Result<ExitCode> {
         }
         TokenCommand::List => {
             println!("id\trole\tname\tcreated\trevoked");
-            for t in registry.list_tokens()? {
+            for t in registry.access().list_tokens()? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     t.id,
@@ -31,7 +31,7 @@ pub fn run(registry: &Registry, command: &TokenCommand) -> Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { token } => {
-            let info = registry.revoke_token(token)?;
+            let info = registry.access().revoke_token(token)?;
             eprintln!("token {} ({}) revoked", info.id, info.name);
         }
     }

@@ -2,13 +2,13 @@
 
 use super::*;
 
-impl Registry {
+impl Access<'_> {
     /// Creates a clerk API token; returns it (the only time the secret is shown).
     pub fn create_token(&self, name: &str, role: Role) -> Result<(TokenInfo, String)> {
         let name = tokens::check_name(name)?;
         let secret = tokens::new_secret();
-        let now = self.inner.clock.now().timestamp_millis();
-        let mut conn = self.inner.db.get()?;
+        let now = self.0.inner.clock.now().timestamp_millis();
+        let mut conn = self.0.inner.db.get()?;
         // Not under the log head: token ids come from an ordinary write
         // transaction, retried if another process took the same id.
         let mut attempts = 0;
@@ -39,7 +39,7 @@ impl Registry {
 
     /// Every token, revoked ones included.
     pub fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
-        let mut conn = self.inner.db.get()?;
+        let mut conn = self.0.inner.db.get()?;
         let rows = with_conn!(&mut *conn, c => c.tokens())?;
         rows.into_iter().map(token_info).collect()
     }
@@ -64,8 +64,8 @@ impl Registry {
                 )))
             }
         };
-        let now = self.inner.clock.now().timestamp_millis();
-        let mut conn = self.inner.db.get()?;
+        let now = self.0.inner.clock.now().timestamp_millis();
+        let mut conn = self.0.inner.db.get()?;
         with_conn!(&mut *conn, c => c.revoke_token(token.id, now))?;
         drop(conn);
         self.list_tokens()?
@@ -80,7 +80,7 @@ impl Registry {
             return Ok(None);
         }
         let hash = tokens::token_hash(secret);
-        let mut conn = self.inner.db.get()?;
+        let mut conn = self.0.inner.db.get()?;
         let row = with_conn!(&mut *conn, c => c.token_by_hash(&hash))?;
         match row {
             Some(row)

@@ -5,29 +5,6 @@ use super::*;
 use crate::types::{LeafIndex, RegistrationNumber, Sha256Digest};
 
 impl Registry {
-    /// Registers a letter whose documents are already stored: numbers it,
-    /// signs its receipt, appends it to the log and returns once all of it is
-    /// durably committed.
-    pub fn register(&self, letter: NewLetter) -> Result<Registration> {
-        let (access_code, answer) = self.submit(letter)?;
-        self.registration(wait(answer)?, access_code)
-    }
-
-    /// Like [`Registry::register`], as a future: the caller's thread is not
-    /// held while the sequencer commits (for the web server's async workers;
-    /// the work itself happens on the sequencer's thread).
-    pub fn register_async(
-        &self,
-        letter: NewLetter,
-    ) -> impl std::future::Future<Output = Result<Registration>> + Send + 'static {
-        let registry = self.clone();
-        let submitted = self.submit(letter);
-        async move {
-            let (access_code, answer) = submitted?;
-            registry.registration(answered(answer).await?, access_code)
-        }
-    }
-
     /// Checks a letter, computes its metadata hash and queues it.
     fn submit(&self, letter: NewLetter) -> Result<(AccessCode, Answer)> {
         if letter.documents.len() > MAX_DOCUMENTS {
@@ -117,6 +94,31 @@ impl Registry {
         let letter = letter_record(row, documents, bundle.receipt.clone())?;
         Ok(ReceiptLookup { letter, bundle })
     }
+}
+
+impl Letters<'_> {
+    /// Registers a letter whose documents are already stored: numbers it,
+    /// signs its receipt, appends it to the log and returns once all of it is
+    /// durably committed.
+    pub fn register(&self, letter: NewLetter) -> Result<Registration> {
+        let (access_code, answer) = self.0.submit(letter)?;
+        self.0.registration(wait(answer)?, access_code)
+    }
+
+    /// Like [`Registry::register`], as a future: the caller's thread is not
+    /// held while the sequencer commits (for the web server's async workers;
+    /// the work itself happens on the sequencer's thread).
+    pub fn register_async(
+        &self,
+        letter: NewLetter,
+    ) -> impl std::future::Future<Output = Result<Registration>> + Send + 'static {
+        let registry = self.0.clone();
+        let submitted = self.0.submit(letter);
+        async move {
+            let (access_code, answer) = submitted?;
+            registry.registration(answered(answer).await?, access_code)
+        }
+    }
 
     /// The full record of a letter, through the checked read.
     pub fn letter(&self, number: &str) -> Result<LetterRecord> {
@@ -132,13 +134,13 @@ impl Registry {
         let Some(wanted) = RegistrationNumber::parse(number) else {
             return Err(not_found(number));
         };
-        self.read(|s| {
+        self.0.read(|s| {
             let (row, receipt) = s
                 .letter_with_leaf(wanted.as_str())?
                 .ok_or_else(|| not_found(number))?;
             let covering = LeafIndex::from_row(row.leaf_index)?.next().get();
-            let checkpoint = self.checkpoint_of_at_least(s, covering)?;
-            self.checked(s, row, receipt, checkpoint)
+            let checkpoint = self.0.checkpoint_of_at_least(s, covering)?;
+            self.0.checked(s, row, receipt, checkpoint)
         })
     }
 
@@ -146,13 +148,13 @@ impl Registry {
     /// each through the checked read.
     pub fn lookup_by_document(&self, sha256: &str) -> Result<Vec<ReceiptLookup>> {
         let sha256 = Sha256Digest::parse(sha256)?;
-        self.read(|s| {
+        self.0.read(|s| {
             let rows = s.letters_with_document(sha256.as_str())?;
             let mut newest = 0;
             for row in &rows {
                 newest = newest.max(LeafIndex::from_row(row.leaf_index)?.next().get());
             }
-            let checkpoint = self.checkpoint_of_at_least(s, newest)?;
+            let checkpoint = self.0.checkpoint_of_at_least(s, newest)?;
             rows.into_iter()
                 .map(|row| {
                     let index = row.leaf_index;
@@ -162,7 +164,7 @@ impl Registry {
                             RegistryError::Integrity(format!("leaf {index} is missing"))
                         })?
                         .receipt;
-                    self.checked(s, row, receipt, checkpoint.clone())
+                    self.0.checked(s, row, receipt, checkpoint.clone())
                 })
                 .collect()
         })
@@ -172,12 +174,12 @@ impl Registry {
     /// larger one from its file.
     pub fn open_document(&self, sha256: &str) -> Result<Box<dyn std::io::Read + Send>> {
         let blob = {
-            let mut conn = self.inner.db.get()?;
+            let mut conn = self.0.inner.db.get()?;
             with_conn!(&mut *conn, c => c.blob(sha256))?
         };
         match blob {
             Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes))),
-            None => Ok(Box::new(self.inner.documents.open_document(sha256)?)),
+            None => Ok(Box::new(self.0.inner.documents.open_document(sha256)?)),
         }
     }
 
@@ -214,7 +216,7 @@ impl Registry {
             offset: (page.max(1) as i64 - 1) * per_page,
             limit: per_page,
         };
-        let mut conn = self.inner.db.get()?;
+        let mut conn = self.0.inner.db.get()?;
         let (rows, documents) = with_conn!(&mut *conn, c => c.read_transaction(|c| {
             let rows = c.letters_page(&filter)?;
             let ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
@@ -245,7 +247,7 @@ impl Registry {
         }
         let start = self.day_start_ms(from)?;
         let end = self.day_start_ms(to.succ_opt().unwrap_or(to))?;
-        let (letters, documents) = self.read(|s| {
+        let (letters, documents) = self.0.read(|s| {
             let letters = s.letters_between(start, end)?;
             let documents = match (letters.first(), letters.last()) {
                 (Some(first), Some(last)) => s.documents_of(first.id, last.id)?,
@@ -258,7 +260,7 @@ impl Registry {
 
     /// The start of a calendar day in the registry's time zone, in ms.
     pub fn day_start_ms(&self, day: NaiveDate) -> Result<i64> {
-        crate::clock::start_of_day(day, self.inner.tz)
+        crate::clock::start_of_day(day, self.0.inner.tz)
             .ok_or_else(|| RegistryError::Invalid(format!("{day} is not a day the register knows")))
     }
 }

@@ -102,10 +102,12 @@ impl Registry {
         }
         Ok(())
     }
+}
 
+impl Log<'_> {
     /// The latest signed checkpoint.
     pub fn checkpoint(&self) -> Result<SignedCheckpoint> {
-        self.read(|s| {
+        self.0.read(|s| {
             let row = s
                 .latest_checkpoint()?
                 .ok_or_else(|| RegistryError::Integrity("no checkpoint".into()))?;
@@ -119,21 +121,21 @@ impl Registry {
     /// The inclusion proof of leaf `index` in the tree of `tree_size` leaves,
     /// which must not exceed the latest checkpoint.
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof> {
-        self.read(|s| {
-            self.check_size(s, tree_size)?;
+        self.0.read(|s| {
+            self.0.check_size(s, tree_size)?;
             Ok(InclusionProof {
                 index,
                 tree_size,
-                hashes: proofs::inclusion(&mut self.nodes(s), index, tree_size)?,
+                hashes: proofs::inclusion(&mut self.0.nodes(s), index, tree_size)?,
             })
         })
     }
 
     /// The consistency proof between two tree sizes, both at most the latest checkpoint's.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
-        self.read(|s| {
-            self.check_size(s, to)?;
-            proofs::consistency(&mut self.nodes(s), from, to)
+        self.0.read(|s| {
+            self.0.check_size(s, to)?;
+            proofs::consistency(&mut self.0.nodes(s), from, to)
         })
     }
 
@@ -141,7 +143,7 @@ impl Registry {
     pub fn entry(&self, index: u64) -> Result<String> {
         let index = i64::try_from(index)
             .map_err(|_| RegistryError::NotFound(format!("there is no log entry {index}")))?;
-        self.read(|s| {
+        self.0.read(|s| {
             Ok(s.leaf(index)?
                 .ok_or_else(|| RegistryError::NotFound(format!("there is no log entry {index}")))?
                 .receipt)

@@ -1,11 +1,12 @@
 //! The registry: the one entry point the CLI and the web server use, and
 //! the composition root that holds the log, the letters, access and keys.
 //!
-//! - [`log`](self::log): checkpoints, proofs, entries and their caches;
-//! - [`letters`]: register, the checked read, lists, documents, export;
-//! - [`access`]: tokens (staff accounts next);
-//! - [`settings`]: the settings changed through `config` entries;
-//! - keys, the audit and the sequencer's statistics here.
+//! It hands out views on one shared state, each implemented in its module:
+//! - [`Registry::log`] ([`Log`], `log.rs`): checkpoints, proofs, entries and their caches;
+//! - [`Registry::letters`] ([`Letters`], `letters.rs`): register, the checked read, lists, documents, export;
+//! - [`Registry::access`] ([`Access`], `access.rs`): tokens (staff accounts next);
+//! - [`Registry::settings`] ([`Settings`], `settings.rs`): the settings changed through `config` entries;
+//! - keys, verification, the audit and the sequencer's statistics on `Registry` itself.
 //!
 //! `Registry` is cheap to clone and safe to call from many threads: writes go
 //! through the sequencer, reads through a connection pool.
@@ -113,6 +114,22 @@ struct Inner {
     institution: Mutex<Option<(Instant, String)>>,
 }
 
+/// The log as this registry serves it: the latest checkpoint, proofs, entries.
+#[derive(Clone, Copy)]
+pub struct Log<'a>(&'a Registry);
+
+/// The letters: registration, the checked read, the register, documents, export.
+#[derive(Clone, Copy)]
+pub struct Letters<'a>(&'a Registry);
+
+/// Who may act: the clerk API tokens (staff accounts next).
+#[derive(Clone, Copy)]
+pub struct Access<'a>(&'a Registry);
+
+/// The settings others rely on, each change a signed `config` entry.
+#[derive(Clone, Copy)]
+pub struct Settings<'a>(&'a Registry);
+
 /// A registry, open on its data directory and database.
 #[derive(Clone)]
 pub struct Registry {
@@ -183,6 +200,26 @@ impl Registry {
                 institution: Mutex::new(None),
             }),
         })
+    }
+
+    /// The log: checkpoints, proofs, entries.
+    pub fn log(&self) -> Log<'_> {
+        Log(self)
+    }
+
+    /// The letters: register, look up, list, export.
+    pub fn letters(&self) -> Letters<'_> {
+        Letters(self)
+    }
+
+    /// Access: tokens.
+    pub fn access(&self) -> Access<'_> {
+        Access(self)
+    }
+
+    /// The settings changed through the log.
+    pub fn settings(&self) -> Settings<'_> {
+        Settings(self)
     }
 
     /// The registry's configuration.

@@ -53,7 +53,8 @@ pub async fn change_setting(
     let actor = format!("token:{}", clerk.0.id);
     let registry = state.registry.clone();
     let value = body.into_inner().value;
-    let bundle = blocking(move || registry.change_setting(setting, &value, &actor)).await?;
+    let bundle =
+        blocking(move || registry.settings().change_setting(setting, &value, &actor)).await?;
     tracing::info!(admin = %clerk.0.name, setting = setting.as_str(), "setting changed");
     Ok(HttpResponse::Ok().json(BundleBody::from(bundle)))
 }

@@ -109,7 +109,7 @@ pub async fn get_letter(
     clerk.require(Permission::ReadRegister)?;
     let registry = state.registry.clone();
     let number = number.into_inner();
-    let letter = read(&state.registry, move || registry.letter(&number)).await?;
+    let letter = read(&state.registry, move || registry.letters().letter(&number)).await?;
     Ok(Json((&letter).into()))
 }
 
@@ -139,7 +139,7 @@ pub async fn get_document(
     let (number, n) = path.into_inner();
     let registry = state.registry.clone();
     let (document, file) = blocking(move || {
-        let letter = registry.letter(&number)?;
+        let letter = registry.letters().letter(&number)?;
         let document = letter
             .documents
             .into_iter()
@@ -149,7 +149,7 @@ pub async fn get_document(
                     "letter {number} has no document {n}"
                 ))
             })?;
-        let file = registry.open_document(&document.sha256)?;
+        let file = registry.letters().open_document(&document.sha256)?;
         Ok((document, file))
     })
     .await?;
@@ -243,11 +243,14 @@ pub async fn list_letters(
     clerk.require(Permission::ReadRegister)?;
     let query = query.into_inner();
     let from = match query.from {
-        Some(d) => state.registry.day_start_ms(d)?,
+        Some(d) => state.registry.letters().day_start_ms(d)?,
         None => i64::MIN,
     };
     let to = match query.to {
-        Some(d) => state.registry.day_start_ms(d.succ_opt().unwrap_or(d))?,
+        Some(d) => state
+            .registry
+            .letters()
+            .day_start_ms(d.succ_opt().unwrap_or(d))?,
         None => i64::MAX,
     };
     if to < from {
@@ -265,9 +268,12 @@ pub async fn list_letters(
         ));
     }
     let registry = state.registry.clone();
-    let letters =
-        blocking(move || registry.list_letters(from, to, query.q.as_deref(), page, PER_PAGE))
-            .await?;
+    let letters = blocking(move || {
+        registry
+            .letters()
+            .list_letters(from, to, query.q.as_deref(), page, PER_PAGE)
+    })
+    .await?;
     Ok(Json(LetterPage {
         page,
         per_page: PER_PAGE,
@@ -310,7 +316,7 @@ pub async fn register_csv(
     let registry = state.registry.clone();
     let csv = blocking(move || {
         let mut out = Vec::new();
-        registry.export_csv(from, to, &mut out)?;
+        registry.letters().export_csv(from, to, &mut out)?;
         Ok(out)
     })
     .await?;

@@ -18,7 +18,7 @@ use crate::util::read;
 #[get("/healthz")]
 pub async fn healthz(state: Data<AppState>) -> Result<Json<Health>, ApiError> {
     let registry = state.registry.clone();
-    let checkpoint = read(&state.registry, move || registry.checkpoint()).await?;
+    let checkpoint = read(&state.registry, move || registry.log().checkpoint()).await?;
     Ok(Json(Health {
         status: "ok".into(),
         tree_size: checkpoint.tree_size,

@@ -113,7 +113,7 @@ pub async fn get_receipt(
     };
     let registry = state.registry.clone();
     let number = number.into_inner();
-    let lookup = read(&state.registry, move || registry.lookup(&number)).await?;
+    let lookup = read(&state.registry, move || registry.letters().lookup(&number)).await?;
     if let Some(code) = &code {
         if !lookup.letter.access_code.matches(code) {
             state.limiter.fail(ip);
@@ -160,7 +160,7 @@ pub async fn find_receipts(
     let registry = state.registry.clone();
     let sha256 = query.into_inner().sha256;
     let found = read(&state.registry, move || {
-        registry.lookup_by_document(&sha256)
+        registry.letters().lookup_by_document(&sha256)
     })
     .await?;
     Ok(Json(ReceiptList {
@@ -258,7 +258,7 @@ pub async fn verify(
 #[get("/api/v1/log/checkpoint")]
 pub async fn get_checkpoint(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
-    let checkpoint = read(&state.registry, move || registry.checkpoint()).await?;
+    let checkpoint = read(&state.registry, move || registry.log().checkpoint()).await?;
     // Cache-Control (no-cache) and ETag: crate::caching.
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
@@ -293,7 +293,7 @@ pub async fn inclusion_proof(
     let registry = state.registry.clone();
     let InclusionQuery { index, tree_size } = query.into_inner();
     let proof = read(&state.registry, move || {
-        registry.inclusion_proof(index, tree_size)
+        registry.log().inclusion_proof(index, tree_size)
     })
     .await?;
     Ok(Json(proof.into()))
@@ -327,7 +327,7 @@ pub async fn consistency_proof(
     let registry = state.registry.clone();
     let ConsistencyQuery { from, to } = query.into_inner();
     let hashes = read(&state.registry, move || {
-        registry.consistency_proof(from, to)
+        registry.log().consistency_proof(from, to)
     })
     .await?;
     Ok(Json(ConsistencyProofBody { from, to, hashes }))
@@ -348,7 +348,7 @@ pub async fn consistency_proof(
 pub async fn entry(state: Data<AppState>, index: Path<u64>) -> Result<HttpResponse, ApiError> {
     let registry = state.registry.clone();
     let index = index.into_inner();
-    let receipt = read(&state.registry, move || registry.entry(index)).await?;
+    let receipt = read(&state.registry, move || registry.log().entry(index)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/jose")
         .body(receipt))

@@ -62,7 +62,11 @@ pub async fn session(request: &HttpRequest, state: &AppState) -> Result<Session,
     state.limiter.check(ip)?;
     let registry = state.registry.clone();
     let secret = token.clone();
-    match read(&state.registry, move || registry.authenticate(&secret)).await? {
+    match read(&state.registry, move || {
+        registry.access().authenticate(&secret)
+    })
+    .await?
+    {
         Some(info) => Ok(Session::Valid { info, token }),
         None => {
             state.limiter.fail(ip);
@@ -137,9 +141,13 @@ fn today(registry: &Registry) -> sijil_registry::Result<(NaiveDate, Vec<LetterRe
     let tz = registry.time_zone();
     let now = DateTime::<Utc>::from_timestamp_millis(registry.now_ms()).unwrap_or_default();
     let day = now.with_timezone(&tz).date_naive();
-    let start = registry.day_start_ms(day)?;
-    let end = registry.day_start_ms(day.succ_opt().unwrap_or(day))?;
-    let letters = registry.list_letters(start, end, None, 1, TODAY_MAX)?;
+    let start = registry.letters().day_start_ms(day)?;
+    let end = registry
+        .letters()
+        .day_start_ms(day.succ_opt().unwrap_or(day))?;
+    let letters = registry
+        .letters()
+        .list_letters(start, end, None, 1, TODAY_MAX)?;
     Ok((day, letters))
 }
 
@@ -392,7 +400,11 @@ pub async fn login(
     }
     let registry = state.registry.clone();
     let secret = token.clone();
-    match read(&state.registry, move || registry.authenticate(&secret)).await {
+    match read(&state.registry, move || {
+        registry.access().authenticate(&secret)
+    })
+    .await
+    {
         Ok(Some(info)) => {
             tracing::info!(clerk = %info.name, role = %info.role, "desk sign-in");
             let mut response = see_other("/desk");

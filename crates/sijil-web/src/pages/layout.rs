@@ -49,11 +49,15 @@ impl Ctx {
             remember_lang: chosen.is_some(),
             path: request.path().to_owned(),
             params,
-            institution: state.registry.institution_name().unwrap_or_else(|error| {
-                // A page still renders with the configured name; the fault is logged.
-                tracing::error!(%error, "the institution's name could not be read");
-                state.registry.config().institution.clone()
-            }),
+            institution: state
+                .registry
+                .settings()
+                .institution_name()
+                .unwrap_or_else(|error| {
+                    // A page still renders with the configured name; the fault is logged.
+                    tracing::error!(%error, "the institution's name could not be read");
+                    state.registry.config().institution.clone()
+                }),
         }
     }
 

@@ -68,7 +68,7 @@ pub async fn show(
     let number = number.into_inner();
     let registry = state.registry.clone();
     let wanted = number.clone();
-    let letter = match read(&state.registry, move || registry.letter(&wanted)).await {
+    let letter = match read(&state.registry, move || registry.letters().letter(&wanted)).await {
         Ok(letter) => letter,
         Err(ApiError::NotFound(_)) => {
             return error_page(&ctx, StatusCode::NOT_FOUND, ctx.t(Key::NotFound), None);

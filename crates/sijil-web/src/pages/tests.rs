@@ -61,6 +61,7 @@ fn register(fixture: &Fixture) -> Registration {
     });
     let metadata: LetterMetadata = serde_json::from_value(metadata).unwrap();
     registry
+        .letters()
         .register(NewLetter {
             metadata,
             documents: vec![stored],
@@ -500,6 +501,7 @@ async fn a_clerk_signs_in_registers_a_letter_and_prints_its_receipt() {
     let (_, token) = fixture
         .state
         .registry
+        .access()
         .create_token("Amina", Role::Clerk)
         .unwrap();
     let app = fixture.app().await;
@@ -582,7 +584,7 @@ async fn a_clerk_signs_in_registers_a_letter_and_prints_its_receipt() {
         .next()
         .unwrap()
         .to_owned();
-    let letter = fixture.state.registry.letter(&number).unwrap();
+    let letter = fixture.state.registry.letters().letter(&number).unwrap();
     assert_eq!(letter.metadata.sender.name, SENDER);
     assert_eq!(letter.metadata.channel, Channel::Email);
     assert_eq!(letter.metadata.reference.as_deref(), Some("REF-42"));
@@ -626,6 +628,7 @@ async fn a_failed_registration_keeps_the_form_values() {
     let (_, token) = fixture
         .state
         .registry
+        .access()
         .create_token("Amina", Role::Clerk)
         .unwrap();
     let app = fixture.app().await;
@@ -690,6 +693,7 @@ async fn an_auditor_cannot_register() {
     let (_, token) = fixture
         .state
         .registry
+        .access()
         .create_token("Karim", Role::Auditor)
         .unwrap();
     let app = fixture.app().await;
@@ -713,6 +717,7 @@ async fn an_auditor_cannot_register() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let registry = &fixture.state.registry;
     assert!(registry
+        .letters()
         .list_letters(0, i64::MAX, None, 1, 10)
         .unwrap()
         .is_empty());
@@ -724,6 +729,7 @@ async fn sign_out_needs_the_csrf_token_and_revoked_tokens_stop_at_once() {
     let (_, token) = fixture
         .state
         .registry
+        .access()
         .create_token("Amina", Role::Clerk)
         .unwrap();
     let app = fixture.app().await;
@@ -754,7 +760,12 @@ async fn sign_out_needs_the_csrf_token_and_revoked_tokens_stop_at_once() {
         .into_owned();
     assert_eq!(removal.value(), "");
 
-    fixture.state.registry.revoke_token("Amina").unwrap();
+    fixture
+        .state
+        .registry
+        .access()
+        .revoke_token("Amina")
+        .unwrap();
     let request = get("/desk")
         .cookie(Cookie::new("sijil_desk", token.clone()))
         .to_request();

@@ -119,9 +119,18 @@ impl TestApp {
         options.database_url = Some(database_url.clone());
         options.origin = Some(ORIGIN.into());
         let registry = Registry::open(options).unwrap();
-        let (_, clerk) = registry.create_token("Amina", Role::Clerk).unwrap();
-        let (_, auditor) = registry.create_token("Karim", Role::Auditor).unwrap();
-        let (_, admin) = registry.create_token("Nadia", Role::Admin).unwrap();
+        let (_, clerk) = registry
+            .access()
+            .create_token("Amina", Role::Clerk)
+            .unwrap();
+        let (_, auditor) = registry
+            .access()
+            .create_token("Karim", Role::Auditor)
+            .unwrap();
+        let (_, admin) = registry
+            .access()
+            .create_token("Nadia", Role::Admin)
+            .unwrap();
         let state = AppState::new(registry.clone(), settings);
         let service = TestApp::service_of(state.clone()).await;
         TestApp {

@@ -182,7 +182,7 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     }
     let registry = state.registry.clone();
     let found = read(&state.registry, move || {
-        let lookup = registry.lookup(&number)?;
+        let lookup = registry.letters().lookup(&number)?;
         let report = registry.verify(&ReceiptToVerify {
             receipt: lookup.bundle.receipt.clone(),
             proof: Some((
@@ -238,7 +238,7 @@ async fn search_document(
     let registry = state.registry.clone();
     let wanted = hash.to_owned();
     let found = read(&state.registry, move || {
-        registry.lookup_by_document(&wanted)
+        registry.letters().lookup_by_document(&wanted)
     })
     .await?;
     Ok(found
@@ -330,7 +330,7 @@ pub async fn submit(
     };
     let found = read(&state.registry, move || {
         let letter = match number {
-            Some(n) if n.len() <= MAX_NUMBER_LEN => match registry.lookup(&n) {
+            Some(n) if n.len() <= MAX_NUMBER_LEN => match registry.letters().lookup(&n) {
                 Ok(lookup) => Some(lookup),
                 Err(sijil_registry::RegistryError::NotFound(_)) => None,
                 Err(e) => return Err(e),
