@@ -170,6 +170,20 @@ impl Serialize for LeafClaims {
     }
 }
 
+/// A registration with its `type`, read in one pass (a duplicated member is
+/// refused, as in the general path).
+#[derive(Deserialize)]
+struct TaggedRegistration<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    registry: String,
+    number: String,
+    index: u64,
+    registered_at: String,
+    documents: Vec<DocumentDigest>,
+    metadata_sha256: String,
+}
+
 /// The `type` member alone, read before the rest.
 #[derive(Deserialize)]
 struct Tag<'a> {
@@ -188,6 +202,19 @@ impl LeafClaims {
     /// Reads the claims of any leaf: a known type with all its members, any
     /// other type by its envelope alone. Unknown members are ignored.
     pub fn from_payload(bytes: &[u8]) -> Result<Self> {
+        // Registrations are nearly every leaf: read them in one pass.
+        if let Ok(r) = serde_json::from_slice::<TaggedRegistration<'_>>(bytes) {
+            if r.kind == REGISTRATION {
+                return Ok(LeafClaims::Registration(RegistrationClaims {
+                    registry: r.registry,
+                    number: r.number,
+                    index: r.index,
+                    registered_at: r.registered_at,
+                    documents: r.documents,
+                    metadata_sha256: r.metadata_sha256,
+                }));
+            }
+        }
         let tag: Tag<'_> = serde_json::from_slice(bytes)
             .map_err(|e| Error::Json(format!("not leaf claims (no \"type\"): {e}")))?;
         Ok(match LeafType::parse(&tag.kind) {
@@ -310,6 +337,22 @@ mod tests {
         assert_eq!(claims.leaf_type(), None);
         assert_eq!(claims.envelope().kind, "weather");
         assert!(RegistrationClaims::from_payload(strange).is_err());
+    }
+
+    #[test]
+    fn a_duplicated_type_is_refused_whatever_path_reads_it() {
+        let text = String::from_utf8(sample().to_payload()).unwrap();
+        let twice = text.replacen('{', r#"{"type":"config","#, 1);
+        assert!(LeafClaims::from_payload(twice.as_bytes()).is_err());
+        let spaced = text.replacen(
+            r#"{"type":"registration""#,
+            r#"{ "type" : "registration" "#,
+            1,
+        );
+        assert_eq!(
+            LeafClaims::from_payload(spaced.as_bytes()).unwrap(),
+            LeafClaims::Registration(sample())
+        );
     }
 
     #[test]
