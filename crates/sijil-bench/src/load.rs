@@ -1,37 +1,49 @@
-//! The load generator: C threads, each with its own keep-alive HTTP client,
-//! issuing requests until a deadline or a count, recording every latency.
+//! The load phases' figures, the server's CPU time around them, and the few
+//! plain requests the bench makes itself (setting up phases, counting letters);
+//! the load itself comes from `wrk` (see [`crate::wrk`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use ureq::Agent;
 
-/// How long a phase runs.
-#[derive(Clone, Copy, Debug)]
-pub enum Until {
-    /// For this long.
-    Elapsed(Duration),
-    /// Until this many requests were sent.
-    Count(u64),
-}
+use crate::letter::Numbering;
 
 /// What a phase measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct PhaseResult {
+    /// The phase, as in the report.
     pub name: String,
+    /// Connections kept busy (wrk's `-c`).
     pub concurrency: usize,
+    /// Answers received.
     pub requests: u64,
+    /// Failed requests (always 0 in a report: a failure fails the run).
     pub errors: u64,
+    /// How long the phase ran.
     pub seconds: f64,
+    /// Answers per second.
     pub per_second: f64,
+    /// Median latency.
     pub p50_ms: f64,
+    /// 99th-percentile latency.
     pub p99_ms: f64,
+    /// Largest latency.
     pub max_ms: f64,
     /// The server's CPU time (user + system, all threads) per request, in µs:
     /// a cost that holds on a noisy machine where throughput does not.
     pub server_cpu_us: Option<f64>,
+}
+
+impl PhaseResult {
+    /// Prints the phase's line on standard error.
+    pub fn print(&self) {
+        eprintln!(
+            "  {:<28} C={:<4} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  ({} requests)",
+            self.name, self.concurrency, self.per_second, self.p50_ms, self.p99_ms, self.max_ms, self.errors, self.requests
+        );
+    }
 }
 
 /// A process's CPU time (user + system, all its threads) in seconds, from
@@ -47,104 +59,81 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 /// Runs a phase and records the CPU time process `pid` spent per request.
-pub fn with_server_cpu(pid: u32, phase: impl FnOnce() -> PhaseResult) -> PhaseResult {
+pub fn with_server_cpu(
+    pid: u32,
+    phase: impl FnOnce() -> Result<PhaseResult>,
+) -> Result<PhaseResult> {
     let before = cpu_seconds(pid);
-    let mut result = phase();
+    let mut result = phase()?;
+    result.print();
     if let (Some(before), Some(after)) = (before, cpu_seconds(pid)) {
         let per_request = (after - before) * 1e6 / result.requests.max(1) as f64;
         eprintln!("  {:<28} server CPU {per_request:.0} µs per request", "");
         result.server_cpu_us = Some(per_request);
     }
-    result
+    Ok(result)
 }
 
-/// A new keep-alive client that does not treat 4xx/5xx as transport errors.
+/// A keep-alive client that does not treat 4xx/5xx as transport errors.
 pub fn agent() -> Agent {
     Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
-        .max_idle_connections_per_host(4)
         .build()
         .into()
 }
 
-/// Runs `request(agent, n)` from `concurrency` threads; `request` returns
-/// whether the answer was the expected one. `n` counts requests across threads.
-pub fn run<F>(name: &str, concurrency: usize, until: Until, request: F) -> PhaseResult
-where
-    F: Fn(&Agent, u64) -> bool + Send + Sync + 'static,
-{
-    let request = Arc::new(request);
-    let counter = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let deadline = match until {
-        Until::Elapsed(d) => Some(started + d),
-        Until::Count(_) => None,
+/// Whether the letter numbered `n` exists (its receipt answers 200; 404: not).
+fn exists(agent: &Agent, base: &str, numbering: &Numbering, n: u64) -> Result<bool> {
+    if n == 0 {
+        return Ok(true);
+    }
+    let url = format!("{base}/api/v1/receipts/{}", numbering.path_segment(n));
+    let mut response = agent
+        .get(&url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    let _ = response.body_mut().read_to_vec();
+    match response.status().as_u16() {
+        200 => Ok(true),
+        404 => Ok(false),
+        status => bail!("GET {url} answered {status}"),
+    }
+}
+
+/// How many letters the register holds, knowing it holds at least
+/// `at_least`: numbers are gapless, so the last one is found by doubling
+/// then halving steps (a few dozen lookups).
+pub fn count_letters(
+    agent: &Agent,
+    base: &str,
+    numbering: &Numbering,
+    at_least: u64,
+) -> Result<u64> {
+    if !exists(agent, base, numbering, at_least)? {
+        bail!(
+            "the register holds fewer than the {at_least} letters answered as registered: \
+             was an answer not 201?"
+        );
+    }
+    let (mut low, mut step) = (at_least, 1u64);
+    // Invariant: `low` exists; find a `high` that does not.
+    let mut high = loop {
+        let probe = low + step;
+        if exists(agent, base, numbering, probe)? {
+            low = probe;
+            step *= 2;
+        } else {
+            break probe;
+        }
     };
-    let limit = match until {
-        Until::Count(n) => n,
-        Until::Elapsed(_) => u64::MAX,
-    };
-    let handles: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let request = Arc::clone(&request);
-            let counter = Arc::clone(&counter);
-            std::thread::spawn(move || {
-                let agent = agent();
-                let mut latencies = Vec::new();
-                let mut errors = 0u64;
-                loop {
-                    if deadline.is_some_and(|d| Instant::now() >= d) {
-                        break;
-                    }
-                    let n = counter.fetch_add(1, Ordering::Relaxed);
-                    if n >= limit {
-                        break;
-                    }
-                    let t = Instant::now();
-                    let ok = request(&agent, n);
-                    latencies.push(t.elapsed().as_micros() as u32);
-                    if !ok {
-                        errors += 1;
-                    }
-                }
-                (latencies, errors)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for handle in handles {
-        if let Ok((l, e)) = handle.join() {
-            latencies.extend(l);
-            errors += e;
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if exists(agent, base, numbering, middle)? {
+            low = middle;
+        } else {
+            high = middle;
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let pick = |q: f64| {
-        if latencies.is_empty() {
-            0.0
-        } else {
-            let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
-            latencies[i] as f64 / 1000.0
-        }
-    };
-    let result = PhaseResult {
-        name: name.to_owned(),
-        concurrency,
-        requests: latencies.len() as u64,
-        errors,
-        seconds,
-        per_second: latencies.len() as f64 / seconds,
-        p50_ms: pick(0.5),
-        p99_ms: pick(0.99),
-        max_ms: pick(1.0),
-        server_cpu_us: None,
-    };
-    eprintln!(
-        "  {:<28} C={:<4} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  ({} requests)",
-        result.name, concurrency, result.per_second, result.p50_ms, result.p99_ms, result.max_ms, result.errors, result.requests
-    );
-    result
+    Ok(low)
 }

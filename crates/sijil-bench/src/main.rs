@@ -1,43 +1,53 @@
 //! The load benchmark: `cargo run --release -p sijil-bench -- --letters 1000000`.
 //!
 //! It builds a fresh data directory, starts `sijil serve` on a free loopback
-//! port, drives it with its own keep-alive HTTP client (registrations at
+//! port, drives it with `wrk` and Lua scripts it generates (registrations at
 //! C = 1, 16, 64, 256; lookups, verifications and proofs as the register grows
 //! to 10^4, 10^5, 10^6 letters), measures the baselines in the same run (raw
 //! CPU limit, one-transaction-per-letter inserts, a trivial actix handler),
 //! and writes the results into docs/benchmarks.md and docs/benchmarks-{sqlite,postgresql}.json.
 
 mod baselines;
+mod letter;
 mod load;
+mod lua;
 mod report;
 mod server;
+mod wrk;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use rand::Rng;
 
-use load::{run, with_server_cpu, PhaseResult, Until};
+use letter::Numbering;
+use load::{with_server_cpu, PhaseResult};
+use lua::Requests;
 
 /// Command line of the load benchmark.
 #[derive(Parser, Debug)]
 #[command(
     name = "sijil-bench",
-    about = "Load benchmark of sijil serve, with baselines"
+    about = "Load benchmark of sijil serve (driven by wrk), with baselines"
 )]
 struct Args {
     /// Letters in the register at the end (lookups are measured at 10^4, 10^5, 10^6 on the way).
     #[arg(long, default_value_t = 100_000)]
     letters: u64,
-    /// Seconds each measured phase runs.
+    /// Seconds each measured phase runs (rounded up to whole seconds, as wrk takes them).
     #[arg(long, default_value_t = 5.0)]
     seconds: f64,
     /// The sijil binary (default: build it in release mode with cargo).
     #[arg(long)]
     sijil: Option<PathBuf>,
+    /// The wrk program (Debian: apt-get install wrk).
+    #[arg(long, default_value = "wrk")]
+    wrk: PathBuf,
+    /// wrk threads (default: one per core).
+    #[arg(long)]
+    wrk_threads: Option<usize>,
     /// Run on a throwaway PostgreSQL cluster instead of SQLite.
     #[arg(long)]
     postgres: bool,
@@ -54,6 +64,15 @@ struct Args {
     /// only its lookups, proofs and verifications (nothing is written).
     #[arg(long, hide = true)]
     reads_only: Option<PathBuf>,
+}
+
+impl Args {
+    fn wrk(&self) -> Result<wrk::Wrk> {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        wrk::Wrk::find(&self.wrk, self.wrk_threads.unwrap_or(cores))
+    }
 }
 
 fn main() -> Result<()> {
@@ -82,82 +101,181 @@ fn main() -> Result<()> {
 /// Everything one run measured.
 #[derive(serde::Serialize, Debug)]
 pub struct Results {
+    /// The database, as in the report's title.
     pub backend: String,
+    /// Letters in the register at the end.
     pub letters: u64,
+    /// Where the run was made.
     pub machine: report::Machine,
+    /// The load generator, e.g. `wrk 4.1.0, 2 threads`.
+    pub load_generator: String,
+    /// SHA-256 + Ed25519 + Merkle append in one thread, no I/O.
     pub raw_limit_per_second: f64,
+    /// One SQLite transaction and fsync per letter.
     pub naive_inserts_per_second: f64,
+    /// The trivial actix-web handler.
     pub trivial: PhaseResult,
+    /// Registrations at each concurrency.
     pub registrations: Vec<PhaseResult>,
+    /// Reads at each register size.
     pub stages: Vec<Stage>,
+    /// The server's peak resident memory.
     pub peak_rss_kib: u64,
+    /// The database's size on disk.
     pub database_bytes: u64,
+    /// Database bytes per letter besides its 1 KiB document.
     pub database_bytes_per_letter: f64,
     /// Bytes per table and index, largest first: where the database's size goes.
     pub storage: Vec<(String, u64)>,
+    /// `sijil audit` of the whole register.
     pub audit_seconds: f64,
 }
 
 /// Lookups, verifications and proofs with a given number of letters registered.
 #[derive(serde::Serialize, Debug)]
 pub struct Stage {
+    /// Letters in the register during the stage.
     pub letters: u64,
+    /// `GET /api/v1/receipts/{number}` of random letters.
     pub lookups: PhaseResult,
+    /// `GET /api/v1/log/proof/inclusion` of random leaves.
     pub proofs: PhaseResult,
+    /// `POST /api/v1/verify` of bundles of random letters.
     pub verifications: PhaseResult,
 }
 
-const BOUNDARY: &str = "sijil-bench-boundary";
-/// The size of each letter's document.
-const DOCUMENT_BYTES: u64 = 1024;
-
-/// The multipart body of the n-th letter, with its own 1 KiB document.
-fn letter_body(n: u64) -> Vec<u8> {
-    let metadata = format!(
-        r#"{{"sender":{{"name":"Sender {n}","address":"{n} avenue Mohammed V, Rabat"}},"subject":"Benchmark letter {n}","channel":"paper","addressee":"Service des réclamations"}}"#
-    );
-    let mut document = vec![b'.'; DOCUMENT_BYTES as usize];
-    let stamp = format!("document of letter {n} ");
-    document[..stamp.len()].copy_from_slice(stamp.as_bytes());
-    let mut body = Vec::with_capacity(2048);
-    body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{metadata}\r\n").as_bytes());
-    body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"scan-{n}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-    body.extend_from_slice(&document);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
+/// The register under load: the server, its numbering and how many letters
+/// it holds (counted on the server, not guessed from wrk's answers).
+struct Register<'a> {
+    wrk: &'a wrk::Wrk,
+    server: &'a server::Server,
+    agent: ureq::Agent,
+    token: String,
+    numbering: Numbering,
+    /// Letters registered (exactly: see [`load::count_letters`]).
+    letters: u64,
+    /// The next letter counter for a body (see [`letter::body`]).
+    next: u64,
 }
 
-/// A registration request; true on 201.
-fn register(agent: &ureq::Agent, base: &str, token: &str, n: u64) -> bool {
-    agent
-        .post(&format!("{base}/api/v1/letters"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header(
-            "Content-Type",
-            &format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .send(&letter_body(n)[..])
-        .map(|mut r| {
-            let ok = r.status().as_u16() == 201;
-            let _ = r.body_mut().read_to_vec();
-            ok
+impl<'a> Register<'a> {
+    /// One registration by hand: checks that registrations work and learns
+    /// the numbering from the answer.
+    fn first_letter(
+        wrk: &'a wrk::Wrk,
+        server: &'a server::Server,
+        token: String,
+    ) -> Result<Register<'a>> {
+        let agent = load::agent();
+        let mut response = agent
+            .post(&format!("{}/api/v1/letters", server.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", &letter::content_type())
+            .send(&letter::body(0)[..])
+            .context("the first registration failed")?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string()?;
+        if status != 201 {
+            bail!("the first registration was answered {status}: {text}");
+        }
+        let answer: serde_json::Value = serde_json::from_str(&text)?;
+        let number = answer["number"].as_str().unwrap_or_default();
+        let numbering = Numbering::learn(number)
+            .with_context(|| format!("unexpected letter number {number:?}"))?;
+        Ok(Register {
+            wrk,
+            server,
+            agent,
+            token,
+            numbering,
+            letters: 1,
+            next: 1,
         })
-        .unwrap_or(false)
-}
+    }
 
-fn get_ok(agent: &ureq::Agent, url: &str) -> bool {
-    agent
-        .get(url)
-        .call()
-        .map(|mut r| {
-            let ok = r.status().as_u16() == 200;
-            let _ = r.body_mut().read_to_vec();
-            ok
-        })
-        .unwrap_or(false)
+    /// A timed phase of registrations with `c` connections.
+    fn registrations(&mut self, c: usize, phase: Duration) -> Result<PhaseResult> {
+        let name = "durable registrations";
+        let requests = Requests::Registrations {
+            token: self.token.clone(),
+            first: self.next,
+            quotas: None,
+        };
+        let mut last = -1;
+        let result = with_server_cpu(self.server.pid(), || {
+            let summary = self.wrk.run(name, &self.server.base, c, phase, &requests)?;
+            last = summary.last;
+            Ok(summary.phase(name, c))
+        })?;
+        self.next = self.next.max(u64::try_from(last + 1).unwrap_or(0));
+        self.letters = self.settled(self.letters + result.requests)?;
+        Ok(result)
+    }
+
+    /// The register's size once the registrations wrk left in flight when
+    /// it stopped are in (two counts 300 ms apart agree).
+    fn settled(&self, at_least: u64) -> Result<u64> {
+        let mut letters = self.count(at_least)?;
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.count(letters)?;
+            if now == letters {
+                return Ok(letters);
+            }
+            letters = now;
+        }
+    }
+
+    fn count(&self, at_least: u64) -> Result<u64> {
+        load::count_letters(&self.agent, &self.server.base, &self.numbering, at_least)
+    }
+
+    /// Registers letters (64 connections) until the register holds `target`:
+    /// each wrk thread sends its share and stops; the bench watches the
+    /// register and stops wrk once every letter is in.
+    fn preload(&mut self, target: u64) -> Result<()> {
+        if target <= self.letters {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let c = 64;
+        let threads = self.wrk.threads_for(c);
+        let quotas = lua::quotas(target - self.letters, threads);
+        let widest = quotas.iter().copied().max().unwrap_or(0);
+        let requests = Requests::Registrations {
+            token: self.token.clone(),
+            first: self.next,
+            quotas: Some(quotas),
+        };
+        let mut running = self.wrk.start(&self.server.base, c, &requests)?;
+        let mut progress = Instant::now();
+        while self.letters < target {
+            std::thread::sleep(Duration::from_millis(500));
+            running.exited()?;
+            let now = self.count(self.letters)?;
+            if now > self.letters {
+                self.letters = now;
+                progress = Instant::now();
+            } else if progress.elapsed() > Duration::from_secs(60) {
+                bail!(
+                    "the preload stalled at {} letters (target {target})",
+                    self.letters
+                );
+            }
+        }
+        running.stop()?;
+        self.next += widest * threads as u64;
+        eprintln!(
+            "  preloaded to {} letters in {:.1} s",
+            self.letters,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
 }
 
 fn bench(args: &Args) -> Result<Results> {
+    let wrk = args.wrk()?;
     let phase = Duration::from_secs_f64(args.seconds);
     let sijil = server::sijil_binary(args.sijil.clone())?;
     let dir = tempfile::Builder::new().prefix("sijil-bench-").tempdir()?;
@@ -182,15 +300,13 @@ fn bench(args: &Args) -> Result<Results> {
     let naive = baselines::naive_inserts(dir.path(), phase)?;
     eprintln!("  one transaction per letter (SQLite, synchronous=FULL): {naive:.0} letters/s");
     let trivial_server = baselines::TrivialServer::start()?;
-    let trivial_url = format!("{}/", trivial_server.base);
     let trivial = with_server_cpu(trivial_server.pid(), || {
-        run(
-            "trivial actix handler",
-            64,
-            Until::Elapsed(phase),
-            move |a, _| get_ok(a, &trivial_url),
-        )
-    });
+        let name = "trivial actix handler";
+        let fixed = Requests::Fixed { path: "/".into() };
+        Ok(wrk
+            .run(name, &trivial_server.base, 64, phase, &fixed)?
+            .phase(name, 64))
+    })?;
     drop(trivial_server);
 
     let token = server::run({
@@ -201,68 +317,33 @@ fn bench(args: &Args) -> Result<Results> {
     .trim()
     .to_owned();
     let server = server::Server::start(server::command(&sijil, &data_dir, url))?;
-    let base = server.base.clone();
-    eprintln!("sijil serve on {base}");
+    eprintln!("sijil serve on {}", server.base);
+    let mut register = Register::first_letter(&wrk, &server, token)?;
 
-    let registered = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let register_phase = |name: &str, c: usize, until: Until| {
-        let (base, token, registered) = (base.clone(), token.clone(), Arc::clone(&registered));
-        with_server_cpu(server.pid(), || {
-            run(name, c, until, move |a, _| {
-                let n = registered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                register(a, &base, &token, n)
-            })
-        })
-    };
     eprintln!("registrations (1 KiB document each):");
     let mut registrations = Vec::new();
     for c in [1usize, 16, 64, 256] {
-        registrations.push(register_phase(
-            "durable registrations",
-            c,
-            Until::Elapsed(phase),
-        ));
+        registrations.push(register.registrations(c, phase)?);
     }
-    if registrations
-        .iter()
-        .any(|r| r.requests > 0 && r.errors == r.requests)
-    {
-        bail!("every registration failed: is the server healthy?");
-    }
-    let year = {
-        let agent = load::agent();
-        let mut r = agent.get(&format!("{base}/api/v1/log/entries/0")).call()?;
-        let jws = r.body_mut().read_to_string()?;
-        let jws = sijil_receipt::jws::parse_compact(jws.trim())?;
-        let claims = sijil_receipt::claims::RegistrationClaims::from_payload(&jws.payload)?;
-        claims.number[3..7].to_owned()
-    };
 
-    let mut stages = Vec::new();
-    let mut target = 10_000u64;
-    loop {
-        let have = registered.load(std::sync::atomic::Ordering::Relaxed);
-        let stage_size = target.min(args.letters.max(have));
-        if stage_size > have {
-            let started = Instant::now();
-            register_phase("preload", 64, Until::Count(stage_size - have));
-            eprintln!(
-                "  preloaded to {stage_size} letters in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
+    let mut stages: Vec<Stage> = Vec::new();
+    for target in stage_targets(args.letters) {
+        register.preload(target)?;
+        // A register that did not grow since the last stage is not measured twice.
+        if stages.last().map(|s| s.letters) == Some(register.letters) {
+            continue;
         }
-        let letters = registered
-            .load(std::sync::atomic::Ordering::Relaxed)
-            .max(stage_size);
-        stages.push(measure_stage(&server, &year, letters, phase)?);
-        if target >= args.letters {
-            break;
-        }
-        target = (target * 10).min(args.letters);
+        stages.push(measure_stage(
+            &wrk,
+            &server,
+            &register.numbering,
+            register.letters,
+            phase,
+        )?);
     }
+    let letters = register.letters;
     let (peak_rss_kib, _) = server.memory_kib();
     server.stop()?;
-    let letters = registered.load(std::sync::atomic::Ordering::Relaxed);
     let database_bytes = match &database_url {
         None => ["sijil.db", "sijil.db-wal"]
             .iter()
@@ -288,6 +369,7 @@ fn bench(args: &Args) -> Result<Results> {
         backend: backend.into(),
         letters,
         machine: report::Machine::describe(dir.path()),
+        load_generator: wrk.describe(),
         raw_limit_per_second: raw,
         naive_inserts_per_second: naive,
         trivial,
@@ -296,39 +378,48 @@ fn bench(args: &Args) -> Result<Results> {
         peak_rss_kib,
         database_bytes,
         // Each letter's 1 KiB document is stored in the database (small documents are).
-        database_bytes_per_letter: database_bytes.saturating_sub(letters * DOCUMENT_BYTES) as f64
+        database_bytes_per_letter: database_bytes.saturating_sub(letters * letter::DOCUMENT_BYTES)
+            as f64
             / letters.max(1) as f64,
         storage,
         audit_seconds,
     })
 }
 
+/// The register sizes the reads are measured at: 10^4, 10^5, … up to `letters`.
+fn stage_targets(letters: u64) -> Vec<u64> {
+    let mut targets = Vec::new();
+    let mut target = 10_000u64;
+    loop {
+        targets.push(target.min(letters));
+        if target >= letters {
+            return targets;
+        }
+        target = target.saturating_mul(10);
+    }
+}
+
 /// Serves an existing register and measures its read phases only.
 fn reads_only(args: &Args, data_dir: &std::path::Path) -> Result<()> {
+    let wrk = args.wrk()?;
     let sijil = server::sijil_binary(args.sijil.clone())?;
     let server = server::Server::start(server::command(&sijil, data_dir, None))?;
     let agent = load::agent();
-    let checkpoint = agent
-        .get(&format!("{}/api/v1/log/checkpoint", server.base))
-        .call()?
-        .body_mut()
-        .read_to_string()?;
-    let letters: u64 = checkpoint
-        .lines()
-        .nth(1)
-        .and_then(|l| l.parse().ok())
-        .context("unreadable checkpoint")?;
-    let year = {
+    let first = {
         let mut r = agent
             .get(&format!("{}/api/v1/log/entries/0", server.base))
             .call()?;
         let jws = sijil_receipt::jws::parse_compact(r.body_mut().read_to_string()?.trim())?;
         let claims = sijil_receipt::claims::RegistrationClaims::from_payload(&jws.payload)?;
-        claims.number[3..7].to_owned()
+        claims.number
     };
+    let numbering =
+        Numbering::learn(&first).with_context(|| format!("unexpected letter number {first:?}"))?;
+    let letters = load::count_letters(&agent, &server.base, &numbering, 1)?;
     measure_stage(
+        &wrk,
         &server,
-        &year,
+        &numbering,
         letters,
         Duration::from_secs_f64(args.seconds),
     )?;
@@ -337,74 +428,79 @@ fn reads_only(args: &Args, data_dir: &std::path::Path) -> Result<()> {
     server.stop()
 }
 
+/// One wrk phase at C = 64, with the server's CPU time per request.
+fn read_phase(
+    wrk: &wrk::Wrk,
+    server: &server::Server,
+    name: &str,
+    phase: Duration,
+    requests: &Requests,
+) -> Result<PhaseResult> {
+    with_server_cpu(server.pid(), || {
+        Ok(wrk
+            .run(name, &server.base, 64, phase, requests)?
+            .phase(name, 64))
+    })
+}
+
 /// Lookups, proofs and verifications over random letters of the register.
 fn measure_stage(
+    wrk: &wrk::Wrk,
     server: &server::Server,
-    year: &str,
+    numbering: &Numbering,
     letters: u64,
     phase: Duration,
 ) -> Result<Stage> {
     eprintln!("with {letters} letters:");
-    let (base, pid) = (server.base.as_str(), server.pid());
-    let year = year.to_owned();
-    let number = move |n: u64| format!("BO-{year}-{n:06}");
-    let url = {
-        let (base, number) = (base.to_owned(), number.clone());
-        move |n: u64| format!("{base}/api/v1/receipts/{}", number(n))
-    };
-    let lookup_url = url.clone();
-    let lookups = with_server_cpu(pid, || {
-        run("receipt lookups", 64, Until::Elapsed(phase), move |a, _| {
-            let n = rand::thread_rng().gen_range(1..=letters);
-            get_ok(a, &lookup_url(n))
-        })
-    });
-    let proof_base = base.to_owned();
-    let proofs = with_server_cpu(pid, || {
-        run(
-            "inclusion proofs",
-            64,
-            Until::Elapsed(phase),
-            move |a, _| {
-                let index = rand::thread_rng().gen_range(0..letters);
-                get_ok(
-                    a,
-                    &format!(
-                        "{proof_base}/api/v1/log/proof/inclusion?index={index}&tree_size={letters}"
-                    ),
-                )
-            },
-        )
-    });
-    // Verification requests: bundles of random letters, fetched first.
+    let lookups = read_phase(
+        wrk,
+        server,
+        "receipt lookups",
+        phase,
+        &Requests::Lookups {
+            numbering: numbering.clone(),
+            letters,
+        },
+    )?;
+    let proofs = read_phase(
+        wrk,
+        server,
+        "inclusion proofs",
+        phase,
+        &Requests::Proofs { letters },
+    )?;
+    // Verification requests: bundles of random letters, fetched first and
+    // checked once to verify (wrk then only sees the status of each answer).
     let agent = load::agent();
-    let mut bundles = Vec::new();
+    let mut bodies = Vec::new();
     for _ in 0..64 {
         let n = rand::thread_rng().gen_range(1..=letters);
-        let mut response = agent.get(&url(n)).call()?;
-        let body: serde_json::Value = serde_json::from_str(&response.body_mut().read_to_string()?)?;
-        bundles.push(serde_json::to_vec(&body["bundle"])?);
+        let url = format!(
+            "{}/api/v1/receipts/{}",
+            server.base,
+            numbering.path_segment(n)
+        );
+        let mut response = agent.get(&url).call()?;
+        let body: serde_json::Value = serde_json::from_str(&response.body_mut().read_to_string()?)
+            .with_context(|| format!("GET {url}"))?;
+        let bundle = serde_json::to_vec(&body["bundle"])?;
+        let mut check = agent
+            .post(&format!("{}/api/v1/verify", server.base))
+            .header("Content-Type", "application/json")
+            .send(&bundle[..])?;
+        let answer: serde_json::Value = serde_json::from_str(&check.body_mut().read_to_string()?)?;
+        if answer["verdict"] != "valid" {
+            bail!("the bundle of letter {n} does not verify: {answer}");
+        }
+        bodies.push(bundle);
     }
-    let bundles = Arc::new(Mutex::new(bundles));
-    let verify_url = format!("{base}/api/v1/verify");
-    let verifications = with_server_cpu(pid, || {
-        run("verifications", 64, Until::Elapsed(phase), move |a, n| {
-            let body = match bundles.lock() {
-                Ok(b) => b[(n % b.len() as u64) as usize].clone(),
-                Err(_) => return false,
-            };
-            a.post(&verify_url)
-                .header("Content-Type", "application/json")
-                .send(&body[..])
-                .map(|mut r| {
-                    r.status().as_u16() == 200
-                        && r.body_mut()
-                            .read_to_string()
-                            .is_ok_and(|t| t.contains("\"valid\""))
-                })
-                .unwrap_or(false)
-        })
-    });
+    let verifications = read_phase(
+        wrk,
+        server,
+        "verifications",
+        phase,
+        &Requests::Verifications { bodies },
+    )?;
     Ok(Stage {
         letters,
         lookups,
@@ -465,4 +561,16 @@ fn storage_by_relation(
         .filter(|r| r.bytes > 8192)
         .map(|r| (r.name, r.bytes as u64))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stage_targets;
+
+    #[test]
+    fn stages_grow_tenfold_to_the_register_size() {
+        assert_eq!(stage_targets(1_000_000), vec![10_000, 100_000, 1_000_000]);
+        assert_eq!(stage_targets(250_000), vec![10_000, 100_000, 250_000]);
+        assert_eq!(stage_targets(5_000), vec![5_000]);
+    }
 }

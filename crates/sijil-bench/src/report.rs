@@ -12,11 +12,17 @@ use crate::Results;
 /// The machine the run was on.
 #[derive(Serialize, Debug)]
 pub struct Machine {
+    /// When the run was made (UTC).
     pub date: String,
+    /// The CPU's model name.
     pub cpu: String,
+    /// Cores available to the run.
     pub cores: usize,
+    /// Total memory.
     pub memory: String,
+    /// The kernel (`uname -sr`).
     pub kernel: String,
+    /// The data directory's device, file system and size.
     pub filesystem: String,
 }
 
@@ -101,8 +107,8 @@ pub fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "Run {} on {} ({} cores), {}, {}; data on `{}`.\n",
-        m.date, m.cpu, m.cores, m.memory, m.kernel, m.filesystem
+        "Run {} on {} ({} cores), {}, {}; data on `{}`; load from {}.\n",
+        m.date, m.cpu, m.cores, m.memory, m.kernel, m.filesystem, r.load_generator
     );
     let _ = writeln!(
         out,
