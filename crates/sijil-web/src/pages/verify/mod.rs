@@ -220,12 +220,17 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         state.limiter.fail(ip);
     }
     state.metrics.lookup();
+    show_result(&ctx, &state, &inputs, outcome)
+}
+
+/// Counts a verification and shows its result.
+fn show_result(ctx: &Ctx, state: &AppState, inputs: &Inputs, outcome: Outcome) -> HttpResponse {
     state.metrics.verification(outcome.passed);
     let view = View::Result(Box::new(outcome));
     respond(
-        &ctx,
+        ctx,
         StatusCode::OK,
-        render::render(&ctx, &state, &inputs, &view),
+        render::render(ctx, state, inputs, &view),
     )
 }
 
@@ -379,11 +384,5 @@ pub async fn submit(
         sha256.as_deref(),
         Source::Pasted,
     );
-    state.metrics.verification(outcome.passed);
-    let view = View::Result(Box::new(outcome));
-    respond(
-        &ctx,
-        StatusCode::OK,
-        render::render(&ctx, &state, &inputs, &view),
-    )
+    show_result(&ctx, &state, &inputs, outcome)
 }
